@@ -1,0 +1,25 @@
+"""The /api/v2 NinjaAPI: Talkable-compatible routes, envelope, errors."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from ninja import NinjaAPI
+
+from goodword.api.v2 import errors, origins
+from goodword.api.v2.auth import ApiKeyAuth
+
+api = NinjaAPI(
+    title="Goodword API (Talkable API v2 compatible)",
+    version="2.0",
+    urls_namespace="api-v2",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    auth=ApiKeyAuth(),
+)
+errors.install(api)
+api.add_router("", origins.router)
+
+if settings.BENCH_FLOOR_ENDPOINT:
+    from goodword.api.floor.views import router as floor_router
+
+    api.add_router("", floor_router)

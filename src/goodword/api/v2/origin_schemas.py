@@ -1,0 +1,208 @@
+"""Request schemas for the Origins API, field for field as in the contract."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+from uuid import UUID
+
+from ninja import Schema
+from pydantic import BeforeValidator, ConfigDict, Field, field_validator
+
+from goodword.core.money import to_amount
+from goodword.origins.models import LEN_ADDRESS, LEN_EVENT, LEN_ORDER_NUMBER, LEN_SHORT, LEN_ZIP
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+MAX_ITEMS = 1000
+MAX_COUPONS = 50
+
+
+def _strip(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+Short = Annotated[str | None, BeforeValidator(_strip), Field(default=None, max_length=LEN_SHORT)]
+
+
+def _required_text(max_length: int) -> Any:
+    return Annotated[str, BeforeValidator(_strip), Field(min_length=1, max_length=max_length)]
+
+
+class Item(Schema):
+    model_config = ConfigDict(coerce_numbers_to_str=True, extra="allow")
+
+    price: Decimal | None = None
+    quantity: int | None = None
+    product_id: Short = None
+
+    @field_validator("price", mode="before")
+    @classmethod
+    def _price(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return to_amount(value)
+        except ValueError:
+            raise ValueError("`price` of an item must be a number") from None
+
+
+class PersonFields(Schema):
+    model_config = ConfigDict(coerce_numbers_to_str=True, extra="ignore")
+
+    email: str
+    first_name: Annotated[str | None, BeforeValidator(_strip), Field(None, max_length=100)] = None
+    last_name: Annotated[str | None, BeforeValidator(_strip), Field(None, max_length=100)] = None
+    username: Annotated[str | None, BeforeValidator(_strip), Field(None, max_length=150)] = None
+    customer_id: Annotated[str | None, BeforeValidator(_strip), Field(None, max_length=150)] = None
+    phone_number: Annotated[str | None, BeforeValidator(_strip), Field(None, max_length=32)] = None
+    custom_properties: dict[str, Any] | None = None
+
+    campaign_tags: str | list[str] | None = None
+    sharing_channels: list[str] | None = None
+    ip_address: str | None = None
+    uuid: UUID | None = None
+    created_at: datetime | None = None
+    traffic_source: Short = None
+    segment1: Short = None
+    segment2: Short = None
+    segment3: Short = None
+    utm_source: Short = None
+    utm_medium: Short = None
+    utm_campaign: Short = None
+    utm_term: Short = None
+    utm_content: Short = None
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _email(cls, value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError("Email isn't valid")
+        value = value.strip().lower()
+        if len(value) > 254 or not EMAIL_RE.match(value):
+            raise ValueError("Email isn't valid")
+        return value
+
+    @field_validator("ip_address", mode="before")
+    @classmethod
+    def _ip(cls, value: Any) -> str | None:
+        if value is None or value == "":
+            return None
+        if isinstance(value, str):
+            value = value.strip()
+            if value == "current":
+                return value
+            try:
+                return str(ipaddress.ip_address(value))
+            except ValueError:
+                pass
+        raise ValueError('`ip_address` must be an IP address or "current"')
+
+    @field_validator("created_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class CommerceFields(PersonFields):
+    subtotal: Decimal | None = None
+    coupon_codes: str | list[str] | None = None
+    currency_iso_code: str | None = None
+    shipping_address: Annotated[
+        str | None, BeforeValidator(_strip), Field(None, max_length=LEN_ADDRESS)
+    ] = None
+    shipping_zip: Annotated[str | None, BeforeValidator(_strip), Field(None, max_length=LEN_ZIP)] = (
+        None
+    )
+    items: list[Item] | None = Field(None, max_length=MAX_ITEMS)
+
+    @field_validator("subtotal", mode="before")
+    @classmethod
+    def _subtotal(cls, value: Any) -> Decimal | None:
+        if value is None or value == "":
+            return None
+        try:
+            amount = to_amount(value)
+        except ValueError:
+            raise ValueError("`subtotal` must be a number") from None
+        if amount < 0:
+            raise ValueError("`subtotal` must be greater than or equal to 0")
+        return amount
+
+    @field_validator("coupon_codes", mode="before")
+    @classmethod
+    def _coupons(cls, value: Any) -> list[str]:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            value = value.split(",")
+        if not isinstance(value, list) or not all(isinstance(c, str | int) for c in value):
+            raise ValueError("`coupon_codes` must be a comma-separated string or an array")
+        codes = list(dict.fromkeys(str(c).strip() for c in value if str(c).strip()))
+        if len(codes) > MAX_COUPONS or any(len(c) > LEN_SHORT for c in codes):
+            raise ValueError(f"`coupon_codes` takes at most {MAX_COUPONS} codes of 255 characters")
+        return codes
+
+    @field_validator("currency_iso_code", mode="before")
+    @classmethod
+    def _currency(cls, value: Any) -> str | None:
+        if value is None or value == "":
+            return None
+        if isinstance(value, str) and CURRENCY_RE.match(value.strip().upper()):
+            return value.strip().upper()
+        raise ValueError("`currency_iso_code` must be a three-letter ISO 4217 currency code")
+
+
+class PurchaseData(CommerceFields):
+    order_number: _required_text(LEN_ORDER_NUMBER)  # type: ignore[valid-type]
+    subtotal: Decimal  # type: ignore[assignment]
+    # Some integrations send the purchase date as order_date; created_at is the contract's name.
+    order_date: datetime | None = None
+
+    @field_validator("order_date")
+    @classmethod
+    def _aware_order(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class EventData(CommerceFields):
+    event_category: _required_text(LEN_EVENT)  # type: ignore[valid-type]
+    event_number: _required_text(LEN_EVENT)  # type: ignore[valid-type]
+
+
+class AffiliateMemberData(PersonFields):
+    pass
+
+
+class PurchaseBody(Schema):
+    site_slug: str | None = None
+    data: PurchaseData
+
+
+class EventBody(Schema):
+    site_slug: str | None = None
+    data: EventData
+
+
+class AffiliateMemberBody(Schema):
+    site_slug: str | None = None
+    data: AffiliateMemberData
+
+
+class AnyOriginBody(Schema):
+    """POST /origins: `type` picks the data schema, validated in the view so the error for a
+    wrong `type` can be the contract's."""
+
+    site_slug: str | None = None
+    type: Any = None
+    data: Any = None

@@ -1,0 +1,14 @@
+"""The request's site: the key's site, checked against `site_slug`."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from goodword.sites.auth import SiteRef, authorize_site
+
+
+def request_site(request: HttpRequest, site_slug: str | None = None) -> SiteRef:
+    """`site_slug` from the JSON body when given, else from the query string."""
+    if not site_slug:
+        site_slug = request.GET.get("site_slug")
+    return authorize_site(request.auth, site_slug)  # type: ignore[attr-defined]

@@ -1,0 +1,245 @@
+"""The `goodword` command: serve, run, migrate, site management, and Django's own commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+DEMO_SLUG = "demo"
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "goodword.settings")
+    import django
+
+    django.setup()
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, default=str))
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=args.verbosity)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    if args.server == "gunicorn":
+        os.execvp(
+            sys.executable,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "goodword.wsgi:application",
+                "--bind",
+                f"{args.host}:{args.port}",
+                "--workers",
+                str(args.workers),
+                "--threads",
+                str(args.threads),
+            ],
+        )
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    print(
+        f"goodword: serving on http://{args.host}:{args.port} "
+        f"(granian, {args.workers} workers x {args.threads} threads)",
+        flush=True,
+    )
+    Granian(
+        "goodword.wsgi:application",
+        address=args.host,
+        port=args.port,
+        interface=Interfaces.WSGI,
+        workers=args.workers,
+        blocking_threads=args.threads,
+        backlog=2048,
+        respawn_failed_workers=True,
+    ).serve()
+    return 0
+
+
+def _demo_key_path() -> Path:
+    from django.conf import settings
+
+    return Path(settings.VAR_DIR) / "demo_api_key"
+
+
+def ensure_demo_site() -> tuple[str, str]:
+    """The demo site's slug and an API key for it. The demo key is kept in var/ (the only key
+    ever kept in clear) so that `goodword run` can show it again on every start."""
+    from goodword.sites.models import ApiKey, Site
+    from goodword.sites.services import api_key_create, hash_key, site_create
+
+    path = _demo_key_path()
+    site = Site.objects.filter(slug=DEMO_SLUG).first()
+    if site is None:
+        issued = site_create(slug=DEMO_SLUG, name="Demo store", currency="USD")
+    else:
+        if path.exists():
+            raw = path.read_text().strip()
+            if ApiKey.objects.filter(
+                site=site, key_hash=hash_key(raw), revoked_at__isnull=True
+            ).exists():
+                return DEMO_SLUG, raw
+        issued = api_key_create(site=site, name="demo")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(issued.raw_key)
+    path.chmod(0o600)
+    return DEMO_SLUG, issued.raw_key
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from django.conf import settings
+
+    cmd_migrate(argparse.Namespace(verbosity=0))
+    slug, key = ensure_demo_site()
+    base = f"http://{'localhost' if args.host in ('0.0.0.0', '127.0.0.1') else args.host}"
+    print(
+        "\n".join(
+            [
+                "",
+                "Goodword is ready.",
+                f"  database:  {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}",
+                f"  site_slug: {slug}",
+                f"  api_key:   {key}",
+                f"  API docs:  {base}:{args.port}/api/v2/docs",
+                "",
+            ]
+        ),
+        flush=True,
+    )
+    return cmd_serve(args)
+
+
+def cmd_site_create(args: argparse.Namespace) -> int:
+    from goodword.sites.services import site_create
+
+    issued = site_create(slug=args.slug, name=args.name, currency=args.currency)
+    site = issued.api_key.site
+    _print_json(
+        {
+            "site_slug": site.slug,
+            "name": site.name,
+            "currency": site.currency,
+            "api_key": issued.raw_key,
+        }
+    )
+    return 0
+
+
+def cmd_site_keys(args: argparse.Namespace) -> int:
+    from goodword.sites.selectors import api_key_list, site_get
+    from goodword.sites.services import api_key_create, api_key_revoke
+
+    site = site_get(slug=args.slug)
+    if args.create:
+        issued = api_key_create(site=site, name=args.name or "")
+        _print_json(
+            {"site_slug": site.slug, "api_key": issued.raw_key, "prefix": issued.api_key.prefix}
+        )
+        return 0
+    if args.revoke:
+        key = api_key_revoke(site=site, prefix=args.revoke)
+        _print_json({"site_slug": site.slug, "revoked": key.prefix, "revoked_at": key.revoked_at})
+        return 0
+    _print_json(
+        {
+            "site_slug": site.slug,
+            "keys": [
+                {
+                    "prefix": k.prefix,
+                    "name": k.name,
+                    "created_at": k.created_at,
+                    "revoked_at": k.revoked_at,
+                    "active": k.is_active,
+                }
+                for k in api_key_list(site=site)
+            ],
+        }
+    )
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["goodword manage", *args.rest])
+    return 0
+
+
+def _serve_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default=os.environ.get("GOODWORD_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GOODWORD_PORT", "8000")))
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("GOODWORD_WORKERS", str(os.cpu_count() or 1))),
+        help="server processes (default: one per core)",
+    )
+    parser.add_argument("--threads", type=int, default=4, help="threads per process")
+    parser.add_argument("--server", choices=["granian", "gunicorn"], default="granian")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="goodword", description="Goodword, a self-hosted referral engine."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("migrate", help="create or update the database tables")
+    p.add_argument("--verbosity", type=int, default=1)
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("serve", help="serve the HTTP API with a production WSGI server")
+    _serve_options(p)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("run", help="first run: migrate, make a demo site, print its key, serve")
+    _serve_options(p)
+    p.set_defaults(func=cmd_run)
+
+    site = sub.add_parser("site", help="manage sites and their API keys")
+    site_sub = site.add_subparsers(dest="site_command", required=True)
+    p = site_sub.add_parser("create", help="create a site; prints its first API key once")
+    p.add_argument("slug")
+    p.add_argument("--name")
+    p.add_argument("--currency", default="USD")
+    p.set_defaults(func=cmd_site_create)
+    p = site_sub.add_parser("keys", help="list a site's keys, or create or revoke one")
+    p.add_argument("slug")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--create", action="store_true", help="create a key (shown once)")
+    group.add_argument("--revoke", metavar="PREFIX", help="revoke the key with this prefix")
+    p.add_argument("--name", help="a label for a new key")
+    p.set_defaults(func=cmd_site_keys)
+
+    p = sub.add_parser("manage", help="run a Django management command", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup()
+    from goodword.core.errors import DomainError
+
+    try:
+        return int(args.func(args))
+    except DomainError as exc:
+        print(f"goodword: {exc.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

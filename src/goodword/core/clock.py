@@ -1,0 +1,9 @@
+"""The one source of the current time, so tests can freeze it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,34 @@
+"""Money is Decimal with a currency; never float."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+# Largest amount a NUMERIC(14, 2) column holds.
+MAX_AMOUNT = Decimal("999999999999.99")
+
+
+def to_amount(value: object) -> Decimal:
+    """Parse a money amount (int, str or Decimal; floats through their shortest repr)."""
+    if isinstance(value, bool):
+        raise ValueError("not a number")
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        amount = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+    except (InvalidOperation, ValueError) as exc:
+        raise ValueError("not a number") from exc
+    if not amount.is_finite() or abs(amount) > MAX_AMOUNT:
+        raise ValueError("out of range")
+    return amount
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OriginsConfig(AppConfig):
+    name = "goodword.origins"
+    label = "origins"

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from django.db import models
+
+from goodword.people.models import Person
+from goodword.sites.models import Site
+
+
+class OriginType(models.TextChoices):
+    PURCHASE = "Purchase"
+    EVENT = "Event"
+    AFFILIATE_MEMBER = "AffiliateMember"
+
+
+# Column sizes; the API validates against the same numbers so nothing reaches the database too
+# long (PostgreSQL would refuse it, SQLite would silently keep it).
+LEN_ORDER_NUMBER = 255
+LEN_EVENT = 255
+LEN_SHORT = 255
+LEN_ADDRESS = 1000
+LEN_ZIP = 32
+
+
+class Origin(models.Model):
+    """Something a person did that the merchant reported: a purchase, an event, or joining the
+    program as an affiliate member. Identity (ENGINE.md): a Purchase is (site, order_number), an
+    Event (site, event_category, event_number); both enforced by partial unique indexes so
+    concurrent duplicates resolve in the database."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="origins")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="origins")
+    type = models.CharField(max_length=16, choices=OriginType.choices)
+
+    order_number = models.CharField(max_length=LEN_ORDER_NUMBER, null=True, blank=True)
+    event_category = models.CharField(max_length=LEN_EVENT, null=True, blank=True)
+    event_number = models.CharField(max_length=LEN_EVENT, null=True, blank=True)
+
+    # The person's identity as sent with this origin (a person's email may change later).
+    email = models.CharField(max_length=254)
+    customer_id = models.CharField(max_length=150, null=True, blank=True)
+
+    subtotal = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    coupon_codes = models.JSONField(default=list, blank=True)
+    items = models.JSONField(default=list, blank=True)
+    shipping_address = models.CharField(max_length=LEN_ADDRESS, null=True, blank=True)
+    shipping_zip = models.CharField(max_length=LEN_ZIP, null=True, blank=True)
+
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    uuid = models.UUIDField(null=True, blank=True)
+    traffic_source = models.CharField(max_length=LEN_SHORT, null=True, blank=True)
+    segment1 = models.CharField(max_length=LEN_SHORT, null=True, blank=True)
+    segment2 = models.CharField(max_length=LEN_SHORT, null=True, blank=True)
+    segment3 = models.CharField(max_length=LEN_SHORT, null=True, blank=True)
+    utm_source = models.CharField(max_length=LEN_SHORT, null=True, blank=True)
+    utm_medium = models.CharField(max_length=LEN_SHORT, null=True, blank=True)
+    utm_campaign = models.CharField(max_length=LEN_SHORT, null=True, blank=True)
+    utm_term = models.CharField(max_length=LEN_SHORT, null=True, blank=True)
+    utm_content = models.CharField(max_length=LEN_SHORT, null=True, blank=True)
+    campaign_tags = models.JSONField(default=list, blank=True)
+
+    # When it happened (the request's created_at/order_date, else when it arrived).
+    occurred_at = models.DateTimeField()
+    # SHA-256 of the data as sent: a re-send with equal data is a retry, anything else a conflict.
+    fingerprint = models.CharField(max_length=64)
+
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    refund_subtotal = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "order_number"],
+                condition=models.Q(type="Purchase"),
+                name="origin_purchase_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["site", "event_category", "event_number"],
+                condition=models.Q(type="Event"),
+                name="origin_event_uniq",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(type="Purchase") | models.Q(order_number__isnull=False),
+                name="origin_purchase_has_number",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(type="Event")
+                | models.Q(event_category__isnull=False, event_number__isnull=False),
+                name="origin_event_has_number",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["site", "email"], name="origin_site_email_idx"),
+            models.Index(fields=["site", "created_at"], name="origin_site_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.slug}"
+
+    @property
+    def slug(self) -> str:
+        if self.type == OriginType.EVENT:
+            return f"{self.event_category}:{self.event_number}"
+        if self.type == OriginType.PURCHASE:
+            return str(self.order_number)
+        return str(self.pk)
+
+    @property
+    def coupon_code(self) -> str | None:
+        return ",".join(self.coupon_codes) if self.coupon_codes else None
+
+    @property
+    def partially_refunded(self) -> bool:
+        return (
+            self.refund_subtotal is not None
+            and self.subtotal is not None
+            and self.refund_subtotal < self.subtotal
+        )

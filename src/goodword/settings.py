@@ -1,0 +1,176 @@
+"""Settings, read from the environment with production-safe defaults.
+
+GOODWORD_* variables and DATABASE_URL are the whole configuration surface; see README.md.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+
+VAR_DIR = Path(os.environ.get("GOODWORD_VAR_DIR", "var")).resolve()
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key() -> str:
+    """The secret from the environment, else one generated once and kept under VAR_DIR.
+
+    Keeping it on disk means sessions and signed links survive restarts without the operator
+    having to invent a secret on day one.
+    """
+    key = os.environ.get("GOODWORD_SECRET_KEY")
+    if key:
+        return key
+    path = VAR_DIR / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    # O_EXCL: two processes starting at once agree on one key (the loser reads the winner's).
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def _database() -> dict[str, object]:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{VAR_DIR / 'goodword.sqlite3'}"
+    config: dict[str, object] = dict(dj_database_url.parse(url))
+    engine = str(config["ENGINE"])
+    if "sqlite" in engine:
+        config["OPTIONS"] = {
+            # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN so
+            # two writers queue on busy_timeout instead of failing on lock upgrade.
+            "init_command": (
+                "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;"
+            ),
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    elif "postgresql" in engine:
+        config["CONN_MAX_AGE"] = None
+        config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+SECRET_KEY = _secret_key()
+DEBUG = _env_bool("GOODWORD_DEBUG")
+BASE_URL = os.environ.get("GOODWORD_BASE_URL", "http://localhost:8000").rstrip("/")
+
+_allowed = os.environ.get("GOODWORD_ALLOWED_HOSTS")
+if _allowed:
+    ALLOWED_HOSTS = [h.strip() for h in _allowed.split(",") if h.strip()]
+else:
+    ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+    _base_host = urlsplit(BASE_URL).hostname
+    if _base_host and _base_host not in ALLOWED_HOSTS:
+        ALLOWED_HOSTS.append(_base_host)
+
+# The one-insert floor endpoint exists only for the benchmark; never on in production.
+BENCH_FLOOR_ENDPOINT = _env_bool("GOODWORD_BENCH_FLOOR")
+
+# Behind a proxy that sets X-Forwarded-For, `ip_address: "current"` should mean the client.
+TRUST_X_FORWARDED_FOR = _env_bool("GOODWORD_TRUST_X_FORWARDED_FOR")
+
+# How long a verified API key stays trusted in one process before it is checked again. A key
+# revoked through this process is dropped at once; other processes stop accepting it within
+# this many seconds.
+API_KEY_CACHE_SECONDS = float(os.environ.get("GOODWORD_API_KEY_CACHE_SECONDS", "10"))
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "ninja",
+    "goodword.core",
+    "goodword.sites",
+    "goodword.people",
+    "goodword.origins",
+]
+
+MIDDLEWARE = [
+    "goodword.core.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "goodword.api.v2.middleware.ApiEnvelopeMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "goodword.urls"
+WSGI_APPLICATION = "goodword.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Talkable clients send bodies up to a few MB at most (batch origins); refuse anything larger.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+    },
+    "root": {"handlers": ["console"], "level": os.environ.get("GOODWORD_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django logs every 4xx as a warning; the API answers those by design.
+        "django.request": {"level": "ERROR"},
+    },
+}

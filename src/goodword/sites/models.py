@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from django.core.validators import RegexValidator
+from django.db import models
+
+SLUG_RE = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+
+
+class Site(models.Model):
+    """One merchant's referral program. Every other row belongs to exactly one site."""
+
+    slug = models.CharField(
+        max_length=63,
+        unique=True,
+        validators=[RegexValidator(SLUG_RE, "lowercase letters, digits, '-' and '_' only")],
+    )
+    name = models.CharField(max_length=200)
+    currency = models.CharField(max_length=3, default="USD")
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class ApiKey(models.Model):
+    """An API key. Only its SHA-256 is stored: keys are long random tokens, so a fast hash is
+    enough to make a leaked table useless, and it lets a request find its key by index."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100, blank=True, default="")
+    prefix = models.CharField(max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["site", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.site_id})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
