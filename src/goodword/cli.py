@@ -32,7 +32,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     if args.server == "gunicorn":
-        os.execvp(
+        os.execvp(  # noqa: S606 - replaces this process with the chosen server
             sys.executable,
             [
                 sys.executable,
@@ -103,13 +103,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     cmd_migrate(argparse.Namespace(verbosity=0))
     slug, key = ensure_demo_site()
-    base = f"http://{'localhost' if args.host in ('0.0.0.0', '127.0.0.1') else args.host}"
+    base = f"http://{'localhost' if args.host in ('0.0.0.0', '127.0.0.1') else args.host}"  # noqa: S104
     print(
         "\n".join(
             [
                 "",
                 "Goodword is ready.",
-                f"  database:  {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}",
+                f"  database:  {str(settings.DATABASES['default']['ENGINE']).rsplit('.', 1)[-1]}",
                 f"  site_slug: {slug}",
                 f"  api_key:   {key}",
                 f"  API docs:  {base}:{args.port}/api/v2/docs",

@@ -54,6 +54,9 @@ def _database() -> dict[str, object]:
     config: dict[str, object] = dict(dj_database_url.parse(url))
     engine = str(config["ENGINE"])
     if "sqlite" in engine:
+        # Tests use a file, not memory: servers and workers in other threads and processes
+        # must see the same database.
+        config["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
         config["OPTIONS"] = {
             # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN so
             # two writers queue on busy_timeout instead of failing on lock upgrade.

@@ -8,3 +8,6 @@ class FloorRow(models.Model):
     email = models.CharField(max_length=254)
     subtotal = models.DecimalField(max_digits=14, decimal_places=2)
     created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.order_number

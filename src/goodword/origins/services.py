@@ -94,7 +94,7 @@ _PERSON_KEEP_IF_NULL = ("first_name", "last_name", "username", "customer_id", "p
 
 # Every concrete column but the primary key, in model order.
 _ORIGIN_FIELDS = [f for f in Origin._meta.concrete_fields if not f.primary_key]
-_ORIGIN_COLUMNS = [f.column for f in _ORIGIN_FIELDS]
+_ORIGIN_COLUMNS = [str(f.column) for f in _ORIGIN_FIELDS]
 
 
 def _person_sql(vendor: str) -> str:
@@ -113,7 +113,7 @@ def _person_sql(vendor: str) -> str:
     )
 
 
-_CONFLICT_TARGET = {
+_CONFLICT_TARGET: dict[str, str] = {
     OriginType.PURCHASE: "ON CONFLICT (site_id, order_number) WHERE type = 'Purchase' DO NOTHING",
     OriginType.EVENT: (
         "ON CONFLICT (site_id, event_category, event_number) WHERE type = 'Event' DO NOTHING"
@@ -190,7 +190,9 @@ def origin_create(*, site: SiteRef, data: OriginData) -> OriginResult:
         with transaction.atomic():
             person_id = _upsert_person(site_id=site.id, person=data.person, stamp=stamp)
             origin.person_id = person_id
-            params = [f.get_db_prep_save(getattr(origin, f.attname), connection) for f in _ORIGIN_FIELDS]
+            params = [
+                f.get_db_prep_save(getattr(origin, f.attname), connection) for f in _ORIGIN_FIELDS
+            ]
             with connection.cursor() as cursor:
                 cursor.execute(_sql(data.type, connection.vendor), params)
                 row = cursor.fetchone()

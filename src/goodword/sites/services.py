@@ -30,7 +30,9 @@ class IssuedKey:
 def _validate_currency(currency: str) -> str:
     currency = currency.strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", currency):
-        raise ValidationFailed("invalid_currency", f"Currency must be an ISO code, not {currency!r}")
+        raise ValidationFailed(
+            "invalid_currency", f"Currency must be an ISO code, not {currency!r}"
+        )
     return currency
 
 

@@ -119,9 +119,9 @@ class CommerceFields(PersonFields):
     shipping_address: Annotated[
         str | None, BeforeValidator(_strip), Field(None, max_length=LEN_ADDRESS)
     ] = None
-    shipping_zip: Annotated[str | None, BeforeValidator(_strip), Field(None, max_length=LEN_ZIP)] = (
-        None
-    )
+    shipping_zip: Annotated[
+        str | None, BeforeValidator(_strip), Field(None, max_length=LEN_ZIP)
+    ] = None
     items: list[Item] | None = Field(None, max_length=MAX_ITEMS)
 
     @field_validator("subtotal", mode="before")
@@ -163,7 +163,7 @@ class CommerceFields(PersonFields):
 
 class PurchaseData(CommerceFields):
     order_number: _required_text(LEN_ORDER_NUMBER)  # type: ignore[valid-type]
-    subtotal: Decimal  # type: ignore[assignment]
+    subtotal: Decimal
     # Some integrations send the purchase date as order_date; created_at is the contract's name.
     order_date: datetime | None = None
 

@@ -4,21 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='FloorRow',
+            name="FloorRow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order_number', models.CharField(max_length=255)),
-                ('email', models.CharField(max_length=254)),
-                ('subtotal', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('created_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("order_number", models.CharField(max_length=255)),
+                ("email", models.CharField(max_length=254)),
+                ("subtotal", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("created_at", models.DateTimeField()),
             ],
         ),
     ]

@@ -5,54 +5,120 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('people', '0001_initial'),
-        ('sites', '0001_initial'),
+        ("people", "0001_initial"),
+        ("sites", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Origin',
+            name="Origin",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('type', models.CharField(choices=[('Purchase', 'Purchase'), ('Event', 'Event'), ('AffiliateMember', 'Affiliate Member')], max_length=16)),
-                ('order_number', models.CharField(blank=True, max_length=255, null=True)),
-                ('event_category', models.CharField(blank=True, max_length=255, null=True)),
-                ('event_number', models.CharField(blank=True, max_length=255, null=True)),
-                ('email', models.CharField(max_length=254)),
-                ('customer_id', models.CharField(blank=True, max_length=150, null=True)),
-                ('subtotal', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
-                ('currency', models.CharField(max_length=3)),
-                ('coupon_codes', models.JSONField(blank=True, default=list)),
-                ('items', models.JSONField(blank=True, default=list)),
-                ('shipping_address', models.CharField(blank=True, max_length=1000, null=True)),
-                ('shipping_zip', models.CharField(blank=True, max_length=32, null=True)),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True)),
-                ('uuid', models.UUIDField(blank=True, null=True)),
-                ('traffic_source', models.CharField(blank=True, max_length=255, null=True)),
-                ('segment1', models.CharField(blank=True, max_length=255, null=True)),
-                ('segment2', models.CharField(blank=True, max_length=255, null=True)),
-                ('segment3', models.CharField(blank=True, max_length=255, null=True)),
-                ('utm_source', models.CharField(blank=True, max_length=255, null=True)),
-                ('utm_medium', models.CharField(blank=True, max_length=255, null=True)),
-                ('utm_campaign', models.CharField(blank=True, max_length=255, null=True)),
-                ('utm_term', models.CharField(blank=True, max_length=255, null=True)),
-                ('utm_content', models.CharField(blank=True, max_length=255, null=True)),
-                ('campaign_tags', models.JSONField(blank=True, default=list)),
-                ('occurred_at', models.DateTimeField()),
-                ('fingerprint', models.CharField(max_length=64)),
-                ('refunded_at', models.DateTimeField(blank=True, null=True)),
-                ('refund_subtotal', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
-                ('created_at', models.DateTimeField()),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='origins', to='people.person')),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='origins', to='sites.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("Purchase", "Purchase"),
+                            ("Event", "Event"),
+                            ("AffiliateMember", "Affiliate Member"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("order_number", models.CharField(blank=True, max_length=255, null=True)),
+                ("event_category", models.CharField(blank=True, max_length=255, null=True)),
+                ("event_number", models.CharField(blank=True, max_length=255, null=True)),
+                ("email", models.CharField(max_length=254)),
+                ("customer_id", models.CharField(blank=True, max_length=150, null=True)),
+                (
+                    "subtotal",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True),
+                ),
+                ("currency", models.CharField(max_length=3)),
+                ("coupon_codes", models.JSONField(blank=True, default=list)),
+                ("items", models.JSONField(blank=True, default=list)),
+                ("shipping_address", models.CharField(blank=True, max_length=1000, null=True)),
+                ("shipping_zip", models.CharField(blank=True, max_length=32, null=True)),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True)),
+                ("uuid", models.UUIDField(blank=True, null=True)),
+                ("traffic_source", models.CharField(blank=True, max_length=255, null=True)),
+                ("segment1", models.CharField(blank=True, max_length=255, null=True)),
+                ("segment2", models.CharField(blank=True, max_length=255, null=True)),
+                ("segment3", models.CharField(blank=True, max_length=255, null=True)),
+                ("utm_source", models.CharField(blank=True, max_length=255, null=True)),
+                ("utm_medium", models.CharField(blank=True, max_length=255, null=True)),
+                ("utm_campaign", models.CharField(blank=True, max_length=255, null=True)),
+                ("utm_term", models.CharField(blank=True, max_length=255, null=True)),
+                ("utm_content", models.CharField(blank=True, max_length=255, null=True)),
+                ("campaign_tags", models.JSONField(blank=True, default=list)),
+                ("occurred_at", models.DateTimeField()),
+                ("fingerprint", models.CharField(max_length=64)),
+                ("refunded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "refund_subtotal",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True),
+                ),
+                ("created_at", models.DateTimeField()),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="origins",
+                        to="people.person",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="origins",
+                        to="sites.site",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['site', 'email'], name='origin_site_email_idx'), models.Index(fields=['site', 'created_at'], name='origin_site_created_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('type', 'Purchase')), fields=('site', 'order_number'), name='origin_purchase_uniq'), models.UniqueConstraint(condition=models.Q(('type', 'Event')), fields=('site', 'event_category', 'event_number'), name='origin_event_uniq'), models.CheckConstraint(condition=models.Q(models.Q(('type', 'Purchase'), _negated=True), ('order_number__isnull', False), _connector='OR'), name='origin_purchase_has_number'), models.CheckConstraint(condition=models.Q(models.Q(('type', 'Event'), _negated=True), models.Q(('event_category__isnull', False), ('event_number__isnull', False)), _connector='OR'), name='origin_event_has_number')],
+                "indexes": [
+                    models.Index(fields=["site", "email"], name="origin_site_email_idx"),
+                    models.Index(fields=["site", "created_at"], name="origin_site_created_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("type", "Purchase")),
+                        fields=("site", "order_number"),
+                        name="origin_purchase_uniq",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("type", "Event")),
+                        fields=("site", "event_category", "event_number"),
+                        name="origin_event_uniq",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("type", "Purchase"), _negated=True),
+                            ("order_number__isnull", False),
+                            _connector="OR",
+                        ),
+                        name="origin_purchase_has_number",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("type", "Event"), _negated=True),
+                            models.Q(
+                                ("event_category__isnull", False), ("event_number__isnull", False)
+                            ),
+                            _connector="OR",
+                        ),
+                        name="origin_event_has_number",
+                    ),
+                ],
             },
         ),
     ]

@@ -5,33 +5,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('sites', '0001_initial'),
+        ("sites", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.CharField(max_length=254)),
-                ('first_name', models.CharField(blank=True, max_length=100, null=True)),
-                ('last_name', models.CharField(blank=True, max_length=100, null=True)),
-                ('username', models.CharField(blank=True, max_length=150, null=True)),
-                ('customer_id', models.CharField(blank=True, max_length=150, null=True)),
-                ('phone_number', models.CharField(blank=True, max_length=32, null=True)),
-                ('custom_properties', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='people', to='sites.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("email", models.CharField(max_length=254)),
+                ("first_name", models.CharField(blank=True, max_length=100, null=True)),
+                ("last_name", models.CharField(blank=True, max_length=100, null=True)),
+                ("username", models.CharField(blank=True, max_length=150, null=True)),
+                ("customer_id", models.CharField(blank=True, max_length=150, null=True)),
+                ("phone_number", models.CharField(blank=True, max_length=32, null=True)),
+                ("custom_properties", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="people",
+                        to="sites.site",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'people',
-                'indexes': [models.Index(fields=['site', 'customer_id'], name='person_site_customer_idx'), models.Index(fields=['site', 'phone_number'], name='person_site_phone_idx'), models.Index(fields=['site', 'username'], name='person_site_username_idx')],
-                'constraints': [models.UniqueConstraint(fields=('site', 'email'), name='person_site_email_uniq')],
+                "verbose_name_plural": "people",
+                "indexes": [
+                    models.Index(fields=["site", "customer_id"], name="person_site_customer_idx"),
+                    models.Index(fields=["site", "phone_number"], name="person_site_phone_idx"),
+                    models.Index(fields=["site", "username"], name="person_site_username_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("site", "email"), name="person_site_email_uniq")
+                ],
             },
         ),
     ]

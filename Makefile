@@ -1,0 +1,60 @@
+# Goodword. `make run` serves on SQLite with a demo site; `make test` runs the whole suite.
+# Both build the virtual environment on first use.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+LOCAL_PG := postgres://postgres@127.0.0.1:5432/goodword
+
+.PHONY: run test test-sqlite test-postgres check lint types migrations-check bench install clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,gunicorn]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/goodword run
+
+# SQLite always; PostgreSQL too when TEST_DATABASE_URL is set, or when one answers on
+# 127.0.0.1:5432 (CI sets TEST_DATABASE_URL and fails if it is down).
+test: $(STAMP)
+	@$(MAKE) --no-print-directory test-sqlite
+	@url="$${TEST_DATABASE_URL:-}"; \
+	if [ -z "$$url" ] && $(BIN)/python -c "import psycopg; psycopg.connect('$(LOCAL_PG)'.rsplit('/',1)[0] + '/postgres', connect_timeout=2).close()" 2>/dev/null; then \
+		url="$(LOCAL_PG)"; fi; \
+	if [ -n "$$url" ]; then TEST_DATABASE_URL="$$url" $(MAKE) --no-print-directory test-postgres; \
+	else echo "PostgreSQL not reachable and TEST_DATABASE_URL unset: PostgreSQL run skipped"; fi
+
+test-sqlite: $(STAMP)
+	@echo "== tests on SQLite"
+	env -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: $(STAMP)
+	@echo "== tests on PostgreSQL ($${TEST_DATABASE_URL})"
+	DATABASE_URL="$${TEST_DATABASE_URL}" $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+types: $(STAMP)
+	env -u DATABASE_URL $(BIN)/mypy
+
+migrations-check: $(STAMP)
+	env -u DATABASE_URL $(BIN)/goodword manage makemigrations --check --dry-run
+
+# Exactly what CI runs.
+check: lint types migrations-check
+	TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$(LOCAL_PG)}" $(MAKE) --no-print-directory test
+
+bench: $(STAMP)
+	$(BIN)/python bench/origins.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
