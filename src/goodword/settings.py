@@ -69,6 +69,13 @@ def _database() -> dict[str, object]:
     elif "postgresql" in engine:
         config["CONN_MAX_AGE"] = None
         config["CONN_HEALTH_CHECKS"] = True
+        # Django turns psycopg's prepared statements off (for PgBouncer in transaction mode).
+        # The origin write is one large statement whose planning costs more than running it,
+        # so it is prepared per connection. Set GOODWORD_PG_PREPARE=0 behind such a pooler.
+        if _env_bool("GOODWORD_PG_PREPARE", True):
+            options = dict(config.get("OPTIONS") or {})  # type: ignore[call-overload]
+            options.setdefault("prepare_threshold", 5)
+            config["OPTIONS"] = options
     return config
 
 

@@ -78,82 +78,142 @@ def fingerprint(sent: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-_PERSON_COLUMNS = (
-    "site_id",
-    "email",
-    "first_name",
-    "last_name",
-    "username",
-    "customer_id",
-    "phone_number",
-    "custom_properties",
-    "created_at",
-    "updated_at",
-)
-_PERSON_KEEP_IF_NULL = ("first_name", "last_name", "username", "customer_id", "phone_number")
+_PERSON_UPDATABLE = ("first_name", "last_name", "username", "customer_id", "phone_number")
 
-# Every concrete column but the primary key, in model order.
+# Origin columns written on insert (all concrete fields but the key), in model order.
 _ORIGIN_FIELDS = [f for f in Origin._meta.concrete_fields if not f.primary_key]
 _ORIGIN_COLUMNS = [str(f.column) for f in _ORIGIN_FIELDS]
+_JSON_COLUMNS = {"coupon_codes", "items", "campaign_tags"}
+_P = Person._meta.db_table
+_O = Origin._meta.db_table
 
-
-def _person_sql(vendor: str) -> str:
-    table = Person._meta.db_table
-    merge = (
-        f"{table}.custom_properties || EXCLUDED.custom_properties"
-        if vendor == "postgresql"
-        else f"json_patch({table}.custom_properties, excluded.custom_properties)"
-    )
-    updates = [f"{c} = COALESCE(EXCLUDED.{c}, {table}.{c})" for c in _PERSON_KEEP_IF_NULL]
-    updates += [f"custom_properties = {merge}", "updated_at = EXCLUDED.updated_at"]
-    placeholders = ", ".join(["%s"] * len(_PERSON_COLUMNS))
-    return (
-        f"INSERT INTO {table} ({', '.join(_PERSON_COLUMNS)}) VALUES ({placeholders}) "
-        f"ON CONFLICT (site_id, email) DO UPDATE SET {', '.join(updates)} RETURNING id"
-    )
-
-
-_CONFLICT_TARGET: dict[str, str] = {
-    OriginType.PURCHASE: "ON CONFLICT (site_id, order_number) WHERE type = 'Purchase' DO NOTHING",
-    OriginType.EVENT: (
-        "ON CONFLICT (site_id, event_category, event_number) WHERE type = 'Event' DO NOTHING"
+_IDENTITY: dict[str, tuple[str, str]] = {
+    OriginType.PURCHASE: (
+        "site_id = %(site_id)s AND type = 'Purchase' AND order_number = %(order_number)s",
+        "ON CONFLICT (site_id, order_number) WHERE type = 'Purchase' DO NOTHING",
     ),
-    OriginType.AFFILIATE_MEMBER: "",
+    OriginType.EVENT: (
+        "site_id = %(site_id)s AND type = 'Event' AND event_category = %(event_category)s "
+        "AND event_number = %(event_number)s",
+        "ON CONFLICT (site_id, event_category, event_number) WHERE type = 'Event' DO NOTHING",
+    ),
+    OriginType.AFFILIATE_MEMBER: ("false", ""),
 }
 
 
-def _origin_sql(kind: str) -> str:
-    placeholders = ", ".join(["%s"] * len(_ORIGIN_COLUMNS))
+def _pg_sql(kind: str) -> str:
+    """One statement, one round trip, for the whole write on PostgreSQL.
+
+    - `existing`: the origin, when it is already there (then nothing below writes anything).
+    - `ins_p`/`p`: the person, inserted when new, else found.
+    - `o`: the origin; a concurrent twin meets it at the unique index (DO NOTHING).
+    - `u`: the person's fields updated, only when the origin was stored and the person was not
+      new (a row may be modified once per statement, and a new person already has the fields).
+    """
+    match, conflict = _IDENTITY[kind]
+    casts = {"ip_address": "::inet", "uuid": "::uuid"}
+    values = ", ".join(
+        "p.id"
+        if c == "person_id"
+        else f"%({c})s{'::jsonb' if c in _JSON_COLUMNS else casts.get(c, '')}"
+        for c in _ORIGIN_COLUMNS
+    )
+    keep = ", ".join(f"{c} = COALESCE(%(p_{c})s, {c})" for c in _PERSON_UPDATABLE)
+    # A returning customer usually sends what we already have: then the row is not rewritten.
+    changed = " OR ".join(
+        f"{c} IS DISTINCT FROM COALESCE(%(p_{c})s, {c})" for c in _PERSON_UPDATABLE
+    )
+    return f"""
+WITH existing AS (
+  SELECT id FROM {_O} WHERE {match}
+), ins_p AS (
+  INSERT INTO {_P} (site_id, email, {", ".join(_PERSON_UPDATABLE)}, custom_properties,
+                    created_at, updated_at)
+  SELECT %(site_id)s, %(email)s, {", ".join(f"%(p_{c})s" for c in _PERSON_UPDATABLE)},
+         %(p_custom)s::jsonb, %(created_at)s, %(created_at)s
+  WHERE NOT EXISTS (SELECT 1 FROM existing)
+  ON CONFLICT (site_id, email) DO NOTHING
+  RETURNING id
+), p AS (
+  SELECT id FROM ins_p
+  UNION ALL
+  SELECT id FROM {_P} WHERE site_id = %(site_id)s AND email = %(email)s
+  LIMIT 1
+), o AS (
+  INSERT INTO {_O} ({", ".join(_ORIGIN_COLUMNS)})
+  SELECT {values} FROM p WHERE NOT EXISTS (SELECT 1 FROM existing)
+  {conflict}
+  RETURNING id
+), u AS (
+  UPDATE {_P} SET {keep}, custom_properties = custom_properties || %(p_custom)s::jsonb,
+                  updated_at = %(created_at)s
+  WHERE id = (SELECT id FROM p) AND EXISTS (SELECT 1 FROM o) AND NOT EXISTS (SELECT 1 FROM ins_p)
+    AND ({changed} OR NOT custom_properties @> %(p_custom)s::jsonb)
+  RETURNING id
+)
+SELECT (SELECT id FROM o), (SELECT id FROM ins_p), (SELECT id FROM p), (SELECT count(*) FROM u)
+"""
+
+
+def _sqlite_person_sql() -> str:
+    cols = ", ".join(_PERSON_UPDATABLE)
+    keep = ", ".join(f"{c} = COALESCE(excluded.{c}, {_P}.{c})" for c in _PERSON_UPDATABLE)
     return (
-        f"INSERT INTO {Origin._meta.db_table} ({', '.join(_ORIGIN_COLUMNS)}) "
-        f"VALUES ({placeholders}) {_CONFLICT_TARGET[kind]} RETURNING id"
+        f"INSERT INTO {_P} (site_id, email, {cols}, custom_properties, created_at, updated_at) "
+        f"VALUES (%s, %s, {', '.join(['%s'] * len(_PERSON_UPDATABLE))}, %s, %s, %s) "
+        f"ON CONFLICT (site_id, email) DO UPDATE SET {keep}, "
+        f"custom_properties = json_patch({_P}.custom_properties, excluded.custom_properties), "
+        f"updated_at = excluded.updated_at RETURNING id"
+    )
+
+
+def _sqlite_origin_sql(kind: str) -> str:
+    return (
+        f"INSERT INTO {_O} ({', '.join(_ORIGIN_COLUMNS)}) "
+        f"VALUES ({', '.join(['%s'] * len(_ORIGIN_COLUMNS))}) {_IDENTITY[kind][1]} RETURNING id"
     )
 
 
 _sql_cache: dict[tuple[str, str], str] = {}
 
 
-def _sql(name: str, vendor: str) -> str:
-    key = (name, vendor)
+def _sql(name: str, kind: str = "") -> str:
+    key = (name, kind)
     sql = _sql_cache.get(key)
     if sql is None:
-        sql = _person_sql(vendor) if name == "person" else _origin_sql(name)
+        if name == "pg":
+            sql = _pg_sql(kind)
+        elif name == "sqlite_person":
+            sql = _sqlite_person_sql()
+        else:
+            sql = _sqlite_origin_sql(kind)
         _sql_cache[key] = sql
     return sql
 
 
-class _Duplicate(Exception):
-    def __init__(self, existing: Origin) -> None:
-        self.existing = existing
+def _values(origin: Origin) -> dict[str, Any]:
+    """Column values as Python objects (the driver adapts them)."""
+    return {
+        str(f.column): getattr(origin, f.attname) for f in _ORIGIN_FIELDS if f.column != "person_id"
+    }
+
+
+def _duplicate_error(kind: str) -> DomainError:
+    number = "event_number" if kind == OriginType.EVENT else "order_number"
+    return DomainError(
+        "duplicate_origin",
+        f"Duplicate entity: Talkable already has existing {kind} with the same {number} "
+        "but different data\n",
+    )
 
 
 def origin_create(*, site: SiteRef, data: OriginData) -> OriginResult:
     """Store an origin and upsert its person; idempotent on the origin's identity.
 
     Same identity, same data: the stored origin comes back and nothing changes. Same identity,
-    different data: DomainError `duplicate_origin` and nothing changes (the transaction, person
-    update included, is rolled back). Concurrent duplicates meet at the unique index: the loser's
-    INSERT waits for the winner's commit, inserts nothing, and then reads the winner's row.
+    different data: DomainError `duplicate_origin` and nothing changes, the person included.
+    Concurrent duplicates meet at the unique index: the loser's INSERT waits for the winner's
+    commit, inserts nothing, and the loser then reads the winner's row.
     """
     stamp = now()
     origin = Origin(
@@ -186,58 +246,98 @@ def origin_create(*, site: SiteRef, data: OriginData) -> OriginResult:
         fingerprint=fingerprint(data.sent),
         created_at=stamp,
     )
-    try:
-        with transaction.atomic():
-            person_id = _upsert_person(site_id=site.id, person=data.person, stamp=stamp)
+    if connection.vendor == "postgresql":
+        origin_id, person_id = _insert_postgres(origin, data.person)
+    else:
+        origin_id, person_id = _insert_generic(origin, data.person)
+    if origin_id is not None:
+        origin.pk = origin_id
+        origin.person_id = person_id
+        return OriginResult(origin=origin, created=True)
+    existing = _existing(site_id=site.id, data=data)
+    if existing is None:  # pragma: no cover - _insert_* retry until one of the two exists
+        raise RuntimeError("origin neither inserted nor found")
+    if existing.fingerprint != origin.fingerprint:
+        raise _duplicate_error(data.type)
+    return OriginResult(origin=existing, created=False)
+
+
+def _insert_postgres(origin: Origin, person: PersonData) -> tuple[int | None, int]:
+    from psycopg import Cursor
+    from psycopg.types.json import Jsonb
+
+    params = _values(origin)
+    for column in _JSON_COLUMNS:
+        params[column] = Jsonb(params[column])
+    params.update(
+        email=person.email,
+        p_custom=Jsonb(person.custom_properties or {}),
+        **{f"p_{c}": getattr(person, c) for c in _PERSON_UPDATABLE},
+    )
+    sql = _sql("pg", origin.type)
+    connection.ensure_connection()
+    # A server-binding cursor: the statement is prepared once per connection and then runs
+    # without being parsed and planned again (Django's default cursor binds on the client).
+    for _attempt in range(5):
+        with Cursor(connection.connection) as cursor:
+            cursor.execute(sql, params, prepare=True)
+            row = cursor.fetchone()
+        assert row is not None
+        origin_id, new_person_id, person_id, _updated = row
+        if origin_id is not None:
+            return int(origin_id), int(person_id)
+        if new_person_id is not None:
+            # Lost a race to a twin origin after creating its person: undo, so a refused
+            # origin leaves nothing behind.
+            Person.objects.filter(id=new_person_id, origins__isnull=True).delete()
+        if _identity_exists(origin):
+            return None, 0
+        # The person was being created by a concurrent request when this statement took its
+        # snapshot, so it could neither insert nor see it; it is visible on the next try.
+    raise RuntimeError("could not store origin after repeated concurrent conflicts")
+
+
+def _insert_generic(origin: Origin, person: PersonData) -> tuple[int | None, int]:
+    ops = connection.ops
+    stamp = ops.adapt_datetimefield_value(origin.created_at)
+    person_params = [
+        origin.site_id,
+        person.email,
+        *(getattr(person, c) for c in _PERSON_UPDATABLE),
+        json.dumps(person.custom_properties or {}),
+        stamp,
+        stamp,
+    ]
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(_sql("sqlite_person"), person_params)
+            person_id = int(cursor.fetchone()[0])
             origin.person_id = person_id
             params = [
                 f.get_db_prep_save(getattr(origin, f.attname), connection) for f in _ORIGIN_FIELDS
             ]
-            with connection.cursor() as cursor:
-                cursor.execute(_sql(data.type, connection.vendor), params)
-                row = cursor.fetchone()
-            if row is None:
-                existing = _existing(site_id=site.id, data=data)
-                # Leave the transaction by exception so the person update is undone too.
-                raise _Duplicate(existing)
-            origin.pk = row[0]
-    except _Duplicate as dup:
-        if dup.existing.fingerprint != origin.fingerprint:
-            number = "event_number" if data.type == OriginType.EVENT else "order_number"
-            raise DomainError(
-                "duplicate_origin",
-                f"Duplicate entity: Talkable already has existing {data.type} with the same "
-                f"{number} but different data\n",
-            ) from None
-        return OriginResult(origin=dup.existing, created=False)
-    return OriginResult(origin=origin, created=True)
+            cursor.execute(_sql("sqlite_origin", origin.type), params)
+            row = cursor.fetchone()
+        if row is None:
+            # Undo the person update too: a refused or repeated origin changes nothing.
+            transaction.set_rollback(True)
+            return None, 0
+    return int(row[0]), person_id
 
 
-def _upsert_person(*, site_id: int, person: PersonData, stamp: datetime) -> int:
-    props = person.custom_properties or {}
-    created = Person._meta.get_field("created_at")
-    custom = Person._meta.get_field("custom_properties")
-    at = created.get_db_prep_save(stamp, connection)
-    params = [
-        site_id,
-        person.email,
-        person.first_name,
-        person.last_name,
-        person.username,
-        person.customer_id,
-        person.phone_number,
-        custom.get_db_prep_save(props, connection),
-        at,
-        at,
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_sql("person", connection.vendor), params)
-        row = cursor.fetchone()
-    return int(row[0])
+def _identity_exists(origin: Origin) -> bool:
+    if origin.type == OriginType.AFFILIATE_MEMBER:
+        return False
+    qs = Origin.objects.filter(site_id=origin.site_id, type=origin.type)
+    if origin.type == OriginType.PURCHASE:
+        return qs.filter(order_number=origin.order_number).exists()
+    return qs.filter(
+        event_category=origin.event_category, event_number=origin.event_number
+    ).exists()
 
 
-def _existing(*, site_id: int, data: OriginData) -> Origin:
+def _existing(*, site_id: int, data: OriginData) -> Origin | None:
     qs = Origin.objects.filter(site_id=site_id, type=data.type)
     if data.type == OriginType.PURCHASE:
-        return qs.get(order_number=data.order_number)
-    return qs.get(event_category=data.event_category, event_number=data.event_number)
+        return qs.filter(order_number=data.order_number).first()
+    return qs.filter(event_category=data.event_category, event_number=data.event_number).first()

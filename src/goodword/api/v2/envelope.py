@@ -33,7 +33,11 @@ def dumps(body: Any) -> bytes:
 
 
 def json_response(body: Any, status: int = 200) -> HttpResponse:
-    return HttpResponse(dumps(body), status=status, content_type="application/json")
+    content = dumps(body)
+    response = HttpResponse(content, status=status, content_type="application/json")
+    # Without it the WSGI server falls back to chunked encoding.
+    response["Content-Length"] = str(len(content))
+    return response
 
 
 def ok(result: Any = None, *, status: int = 200) -> HttpResponse:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
-from ninja import Schema
+from pydantic import BaseModel as Schema
 from pydantic import BeforeValidator, ConfigDict, Field, field_validator
 
 from goodword.core.money import to_amount
