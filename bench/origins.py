@@ -70,6 +70,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--server", choices=["granian", "gunicorn"], default="granian")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
     args = parser.parse_args()
 
@@ -79,7 +80,7 @@ def main() -> int:
         goodword(env, "migrate", "--verbosity", "0")
         slug, key = create_site(env)
         auth = {"Authorization": f"Bearer {key}"}
-        with server(env, args.workers) as port:
+        with server(env, args.workers, args.server) as port:
             host = f"127.0.0.1:{port}"
 
             def floor(n: int) -> bytes:
@@ -102,6 +103,7 @@ def main() -> int:
 
     report = {
         "connections": args.connections,
+        "server": args.server,
         "server_workers": args.workers,
         "floor": floor_res.summary(),
         "origins": origin_res.summary(),
