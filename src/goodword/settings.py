@@ -115,6 +115,9 @@ INSTALLED_APPS = [
     "goodword.sites",
     "goodword.people",
     "goodword.origins",
+    "goodword.campaigns",
+    "goodword.offers",
+    "goodword.referrals",
 ]
 
 MIDDLEWARE = [

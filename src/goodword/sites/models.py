@@ -42,3 +42,45 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class SiteSettings(models.Model):
+    """A site's program-wide switches (ENGINE.md), one row per site."""
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="settings")
+    base_url = models.URLField(max_length=500, null=True, blank=True)
+    sticky_advocate = models.BooleanField(default=False)
+    void_on_refund = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"settings of {self.site_id}"
+
+
+class FraudSettings(models.Model):
+    """Per-policy actions (`block`, `flag`, `off`) and the approval settings."""
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="fraud_settings")
+    policy_actions = models.JSONField(default=dict, blank=True)
+    approval_mode = models.CharField(max_length=10, default="automatic")
+    approval_delay_seconds = models.PositiveIntegerField(default=24 * 3600)
+    flagged_resolution = models.CharField(max_length=10, default="voided")
+    flagged_delay_seconds = models.PositiveIntegerField(default=7 * 24 * 3600)
+
+    def __str__(self) -> str:
+        return f"fraud settings of {self.site_id}"
+
+
+class BlocklistEntry(models.Model):
+    """An email pattern (`*` wildcards), an IP address or a CIDR range."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="blocklist")
+    value = models.CharField(max_length=254)
+    note = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["site", "value"], name="blocklist_site_value_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return self.value
