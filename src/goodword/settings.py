@@ -67,6 +67,9 @@ def _database() -> dict[str, object]:
             "timeout": 20,
         }
     elif "postgresql" in engine:
+        if os.environ.get("GOODWORD_TEST_DB_NAME"):
+            # Lets two test runs share one server without dropping each other's database.
+            config["TEST"] = {"NAME": os.environ["GOODWORD_TEST_DB_NAME"]}
         config["CONN_MAX_AGE"] = None
         config["CONN_HEALTH_CHECKS"] = True
         # Django turns psycopg's prepared statements off (for PgBouncer in transaction mode).

@@ -21,6 +21,11 @@ class AdvocateOffer(models.Model):
     # The advocate's personal coupon: attributes a friend's order that uses it.
     coupon_code = models.CharField(max_length=255, null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
+    # The advocate's own device, from their joining origin and their visits to their show link:
+    # what the fraud policies compare a friend's against.
+    advocate_ip = models.GenericIPAddressField(null=True, blank=True)
+    advocate_user_agent = models.CharField(max_length=1000, blank=True, default="")
+    advocate_visitor_uuid = models.UUIDField(null=True, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from ninja import NinjaAPI
 
-from goodword.api.v2 import errors, origins
+from goodword.api.v2 import errors, offers, origins, people, referrals
 from goodword.api.v2.auth import ApiKeyAuth
 
 api = NinjaAPI(
@@ -18,6 +18,9 @@ api = NinjaAPI(
 )
 errors.install(api)
 api.add_router("", origins.router)
+api.add_router("", referrals.router)
+api.add_router("", offers.router)
+api.add_router("", people.router)
 
 if settings.BENCH_FLOOR_ENDPOINT:
     from goodword.api.floor.views import router as floor_router

@@ -23,8 +23,10 @@ from goodword.api.v2.origin_schemas import (
 )
 from goodword.api.v2.site import request_site
 from goodword.core.errors import ValidationFailed
+from goodword.offers.services import offer_for_origin, offer_json, validate_channels
 from goodword.origins.models import Origin, OriginType
 from goodword.origins.services import OriginData, PersonData, origin_create
+from goodword.referrals.services import referral_for_origin
 
 router = Router(tags=["Origins"])
 
@@ -137,9 +139,24 @@ def origin_json(origin: Origin) -> dict[str, Any]:
 
 def _create(request: HttpRequest, kind: str, site_slug: str | None, data: PersonFields) -> Any:
     site = request_site(request, site_slug)
-    result = origin_create(site=site, data=to_origin_data(kind, data, request))
-    # `offer` stays null until campaigns can make advocate offers.
-    return ok({"origin": origin_json(result.origin), "offer": None}, status=201)
+    channels = validate_channels(data.sharing_channels)
+    origin_data = to_origin_data(kind, data, request)
+    result = origin_create(site=site, data=origin_data)
+    origin = result.origin
+    if kind != OriginType.AFFILIATE_MEMBER:
+        referral_for_origin(site=site, origin=origin)
+    view = offer_for_origin(
+        site=site,
+        origin=origin,
+        campaign_tags=origin_data.campaign_tags,
+        sharing_channels=channels,
+    )
+    body: dict[str, Any] = {"origin": origin_json(origin), "offer": None}
+    if view is not None:
+        body["offer"] = offer_json(view)
+        if channels:
+            body["claim_links"] = view.claim_links
+    return ok(body, status=201)
 
 
 @router.post("/origins", summary="Create an origin", response={201: dict})

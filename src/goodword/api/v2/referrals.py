@@ -1,0 +1,91 @@
+"""Referrals API (PUT /origins/{origin_slug}/referral) and Refunds API."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from goodword.api.v2.envelope import ok
+from goodword.api.v2.origins import origin_json
+from goodword.api.v2.serializers import referral_json
+from goodword.api.v2.site import request_site
+from goodword.core.money import to_amount
+from goodword.referrals.models import Actor, Referral
+from goodword.referrals.services import ActorRef, origin_refund, referral_set_status
+
+router = Router(tags=["Referrals"])
+
+
+class StatusData(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    status: str
+
+
+class StatusBody(BaseModel):
+    site_slug: str | None = None
+    data: StatusData
+
+
+class RefundData(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    refunded_at: datetime | None = None
+    refund_subtotal: Decimal | None = None
+
+    @field_validator("refund_subtotal", mode="before")
+    @classmethod
+    def _amount(cls, value: Any) -> Decimal | None:
+        if value is None or value == "":
+            return None
+        try:
+            amount = to_amount(value)
+        except ValueError:
+            raise ValueError("`refund_subtotal` must be a number") from None
+        if amount < 0:
+            raise ValueError("`refund_subtotal` must be greater than or equal to 0")
+        return amount
+
+    @field_validator("refunded_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class RefundBody(BaseModel):
+    site_slug: str | None = None
+    data: RefundData | None = None
+
+
+@router.put("/origins/{origin_slug}/referral", summary="Update referral status")
+def update_referral(request: HttpRequest, origin_slug: str, payload: StatusBody) -> HttpResponse:
+    site = request_site(request, payload.site_slug)
+    referral = referral_set_status(
+        site=site,
+        origin_slug=origin_slug,
+        status=payload.data.status,
+        actor=ActorRef(Actor.API, "api key"),
+        reason="Referrals API",
+    )
+    if referral is None:
+        return ok()
+    referral = Referral.objects.select_related("advocate", "friend").get(pk=referral.pk)
+    return ok({"referral": referral_json(referral)})
+
+
+@router.post("/origins/{origin_slug}/refund", summary="Mark origin as refunded")
+def refund_origin(request: HttpRequest, origin_slug: str, payload: RefundBody) -> HttpResponse:
+    site = request_site(request, payload.site_slug)
+    data = payload.data or RefundData()
+    origin = origin_refund(
+        site=site,
+        origin_slug=origin_slug,
+        refunded_at=data.refunded_at,
+        refund_subtotal=data.refund_subtotal,
+    )
+    return ok({"origin": origin_json(origin)})

@@ -1,0 +1,358 @@
+"""Advocate offers, their public links, friend claims, visitors and shares."""
+
+from __future__ import annotations
+
+import re
+import uuid as uuidlib
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+
+from goodword.campaigns.models import Coupon, CouponList
+from goodword.core.clock import now
+from goodword.core.codes import short_code
+from goodword.core.errors import NotFound, ValidationFailed
+from goodword.offers.models import (
+    AdvocateOffer,
+    Claim,
+    LinkKind,
+    Share,
+    ShortLink,
+    Visitor,
+)
+from goodword.origins.models import Origin, OriginType
+from goodword.sites.auth import SiteRef
+from goodword.sites.program import CampaignInfo, Program, program_for
+
+# Channels that are not social sharing channels (Talkable refuses them for claim links).
+NOT_SHARING_CHANNELS = frozenset({"email", "reminder", "facebook_sponsored", "coupon"})
+SOCIAL_CHANNELS = ("facebook", "twitter", "linkedin", "whatsapp", "sms", "other")
+CHANNEL_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
+
+
+def validate_channels(channels: list[str] | None) -> list[str]:
+    result: list[str] = []
+    for channel in channels or []:
+        name = str(channel).strip().lower()
+        if name in NOT_SHARING_CHANNELS or not CHANNEL_RE.match(name):
+            raise ValidationFailed("wrong_channel", f"Wrong sharing channel: {channel}")
+        if name not in result:
+            result.append(name)
+    return result
+
+
+def joinable_name(origin: Origin) -> str:
+    if origin.type == OriginType.AFFILIATE_MEMBER:
+        return "affiliate_member"
+    if origin.type == OriginType.PURCHASE:
+        return "purchase"
+    return str(origin.event_category)
+
+
+def campaign_for_origin(program: Program, origin: Origin, tags: list[str]) -> CampaignInfo | None:
+    """The running campaign that makes this origin's person an advocate: it accepts the origin's
+    kind and, when `campaign_tags` were sent, carries one of them."""
+    kind = joinable_name(origin)
+    at = now()
+    for campaign in program.campaigns:
+        if not campaign.running_at(at) or kind not in campaign.joinable:
+            continue
+        if tags and not set(tags) & set(campaign.tags):
+            continue
+        return campaign
+    return None
+
+
+@dataclass(frozen=True)
+class OfferView:
+    offer: AdvocateOffer
+    campaign: CampaignInfo
+    program: Program
+    claim_code: str
+    show_code: str
+    claim_links: dict[str, str]
+
+
+def link_url(program: Program, code: str) -> str:
+    return f"{program.base_url}/x/{code}"
+
+
+def _link(offer: AdvocateOffer, kind: str, channel: str | None) -> str:
+    """The code of the offer's link of this kind and channel, made on first use."""
+    existing = (
+        ShortLink.objects.filter(offer=offer, kind=kind, channel=channel)
+        .values_list("code", flat=True)
+        .first()
+    )
+    if existing:
+        return existing
+    for _ in range(10):
+        code = short_code()
+        try:
+            with transaction.atomic():
+                ShortLink.objects.create(
+                    code=code,
+                    site_id=offer.site_id,
+                    offer=offer,
+                    kind=kind,
+                    channel=channel,
+                    created_at=now(),
+                )
+            return code
+        except IntegrityError:
+            # Either the code collided or a concurrent request made this link: look again.
+            existing = (
+                ShortLink.objects.filter(offer=offer, kind=kind, channel=channel)
+                .values_list("code", flat=True)
+                .first()
+            )
+            if existing:
+                return existing
+    raise RuntimeError("could not allocate a short link code")
+
+
+def offer_view(offer: AdvocateOffer, program: Program, channels: list[str]) -> OfferView:
+    campaign = program.campaign(offer.campaign_id)
+    assert campaign is not None
+    claim = _link(offer, LinkKind.CLAIM, None)
+    show = _link(offer, LinkKind.SHOW, None)
+    links = {c: link_url(program, _link(offer, LinkKind.CLAIM, c)) for c in channels}
+    return OfferView(offer, campaign, program, claim, show, links)
+
+
+def offer_for_origin(
+    *, site: SiteRef, origin: Origin, campaign_tags: list[str], sharing_channels: list[str]
+) -> OfferView | None:
+    """The advocate offer an origin earns (made once per advocate and campaign), or None."""
+    program = program_for(site.id)
+    if not program.campaigns:
+        return None
+    campaign = campaign_for_origin(program, origin, campaign_tags)
+    if campaign is None:
+        return None
+    offer = AdvocateOffer.objects.filter(
+        campaign_id=campaign.id, advocate_id=origin.person_id
+    ).first()
+    if offer is None:
+        offer = _create_offer(site=site, campaign=campaign, origin=origin)
+    return offer_view(offer, program, sharing_channels)
+
+
+def _create_offer(*, site: SiteRef, campaign: CampaignInfo, origin: Origin) -> AdvocateOffer:
+    stamp = now()
+    expires = (
+        stamp + timedelta(days=campaign.offer_expiry_days)
+        if campaign.offer_expiry_days is not None
+        else None
+    )
+    for _ in range(10):
+        try:
+            with transaction.atomic():
+                return AdvocateOffer.objects.create(
+                    site_id=site.id,
+                    campaign_id=campaign.id,
+                    advocate_id=origin.person_id,
+                    origin=origin,
+                    short_url_code=short_code(),
+                    expires_at=expires,
+                    advocate_ip=origin.ip_address,
+                    advocate_visitor_uuid=origin.uuid,
+                    created_at=stamp,
+                )
+        except IntegrityError:
+            offer = AdvocateOffer.objects.filter(
+                campaign_id=campaign.id, advocate_id=origin.person_id
+            ).first()
+            if offer is not None:
+                return offer
+    raise RuntimeError("could not allocate an offer code")
+
+
+def offer_get(*, site: SiteRef, short_url_code: str) -> AdvocateOffer:
+    offer = (
+        AdvocateOffer.objects.select_related("advocate")
+        .filter(site_id=site.id, short_url_code=short_url_code)
+        .first()
+    )
+    if offer is None:
+        raise NotFound("offer_not_found", "No offer found by id.")
+    return offer
+
+
+def offer_json(view: OfferView) -> dict[str, Any]:
+    offer, campaign = view.offer, view.campaign
+    incentives = {
+        i.identifier: {
+            "identifier": i.identifier,
+            "action_type": i.reason,
+            "incentive_type": i.incentive_type,
+            "amount": i.amount,
+            "percentage": i.amount_type == "percentage",
+            "description": i.description or None,
+            "for_advocate": i.reason in ("referrer", "shared", "signup"),
+            "for_friend": i.reason in ("referred", "click"),
+        }
+        for i in campaign.incentives
+    }
+    return {
+        "claim_url": link_url(view.program, view.claim_code),
+        "email": offer.advocate.email,
+        "id": offer.pk,
+        "short_url_code": offer.short_url_code,
+        "show_url": link_url(view.program, view.show_code),
+        "coupon_code": offer.coupon_code,
+        "incentives": incentives,
+        "trigger_widget": False,
+        "campaign_tags": list(campaign.tags),
+    }
+
+
+def offer_is_live(offer: AdvocateOffer, program: Program) -> bool:
+    campaign = program.campaign(offer.campaign_id)
+    at = now()
+    return bool(
+        campaign is not None
+        and campaign.running_at(at)
+        and (offer.expires_at is None or at < offer.expires_at)
+    )
+
+
+# ---- public links and claims ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResolvedLink:
+    link: ShortLink
+    offer: AdvocateOffer
+    campaign: CampaignInfo
+    program: Program
+
+
+def link_resolve(*, code: str) -> ResolvedLink | None:
+    """A live link, or None (unknown code, expired offer, campaign not running)."""
+    link = ShortLink.objects.select_related("offer", "offer__advocate").filter(code=code).first()
+    if link is None:
+        return None
+    program = program_for(link.site_id)
+    campaign = program.campaign(link.offer.campaign_id)
+    if campaign is None or not offer_is_live(link.offer, program):
+        return None
+    return ResolvedLink(link=link, offer=link.offer, campaign=campaign, program=program)
+
+
+def advocate_view_record(
+    *, resolved: ResolvedLink, visitor_uuid: uuidlib.UUID, ip: str | None, user_agent: str
+) -> None:
+    """The advocate opened their own show link: remember their device for fraud screening."""
+    AdvocateOffer.objects.filter(pk=resolved.offer.pk).update(
+        advocate_ip=ip, advocate_user_agent=user_agent[:1000], advocate_visitor_uuid=visitor_uuid
+    )
+
+
+def claim_record(
+    *,
+    resolved: ResolvedLink,
+    visitor_uuid: uuidlib.UUID,
+    ip: str | None,
+    user_agent: str,
+    gated_email: str | None = None,
+    gated_phone: str | None = None,
+) -> Claim:
+    """Record a friend's click on a claim link. One claim per visitor and offer; a later click
+    refreshes its IP, user agent and time. A `click` coupon incentive hands the friend a coupon
+    once per claim."""
+    offer = resolved.offer
+    stamp = now()
+    with transaction.atomic():
+        Visitor.objects.get_or_create(
+            site_id=offer.site_id, uuid=visitor_uuid, defaults={"created_at": stamp}
+        )
+        claim = (
+            Claim.objects.select_for_update().filter(offer=offer, visitor_uuid=visitor_uuid).first()
+        )
+        if claim is None:
+            claim = Claim(
+                site_id=offer.site_id, offer=offer, visitor_uuid=visitor_uuid, created_at=stamp
+            )
+        claim.link = resolved.link
+        claim.channel = resolved.link.channel
+        claim.ip_address = ip
+        claim.user_agent = user_agent[:1000]
+        claim.created_at = stamp
+        if gated_email:
+            claim.gated_email = gated_email
+        if gated_phone:
+            claim.gated_phone = gated_phone
+        if not claim.friend_coupon_code:
+            claim.friend_coupon_code = _click_coupon(resolved)
+        claim.save()
+    return claim
+
+
+def _click_coupon(resolved: ResolvedLink) -> str | None:
+    incentive = resolved.campaign.incentive("click")
+    if incentive is None or incentive.coupon_list_id is None:
+        return None
+    return coupon_take(site_id=resolved.offer.site_id, coupon_list_id=incentive.coupon_list_id)
+
+
+def coupon_take(*, site_id: int, coupon_list_id: int) -> str | None:
+    """A code from a list: the static code, or an unused pool code claimed for good (None when
+    the pool is empty). The conditional UPDATE makes each pool code go out once, whatever runs
+    concurrently."""
+    static = (
+        CouponList.objects.filter(pk=coupon_list_id, site_id=site_id)
+        .values_list("static_code", flat=True)
+        .first()
+    )
+    if static:
+        return static
+    table = Coupon._meta.db_table
+    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    for _ in range(20):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET claimed_at = %s WHERE id = ("
+                f"SELECT id FROM {table} WHERE coupon_list_id = %s AND claimed_at IS NULL "
+                f"ORDER BY id LIMIT 1{lock}) AND claimed_at IS NULL RETURNING code",
+                [
+                    Coupon._meta.get_field("claimed_at").get_db_prep_save(now(), connection),
+                    coupon_list_id,
+                ],
+            )
+            row = cursor.fetchone()
+        if row is not None:
+            return str(row[0])
+        if not Coupon.objects.filter(
+            coupon_list_id=coupon_list_id, claimed_at__isnull=True
+        ).exists():
+            return None
+    return None
+
+
+def visitor_create(*, site: SiteRef, visitor_uuid: uuidlib.UUID) -> Visitor:
+    visitor, _ = Visitor.objects.get_or_create(
+        site_id=site.id, uuid=visitor_uuid, defaults={"created_at": now()}
+    )
+    return visitor
+
+
+def claim_track_visit(*, site: SiteRef, claim_id: int) -> None:
+    updated = Claim.objects.filter(site_id=site.id, pk=claim_id).update(visited_at=now())
+    if not updated:
+        raise NotFound("visitor_offer_not_found", "No visitor offer found by id.")
+
+
+def share_create(*, site: SiteRef, short_url_code: str, channel: Any) -> tuple[Share, OfferView]:
+    if not isinstance(channel, str) or channel not in SOCIAL_CHANNELS:
+        raise ValidationFailed("channel_invalid", "`channel` is invalid")
+    offer = offer_get(site=site, short_url_code=short_url_code)
+    program = program_for(site.id)
+    view = offer_view(offer, program, [channel])
+    link = ShortLink.objects.get(offer=offer, kind=LinkKind.CLAIM, channel=channel)
+    share = Share.objects.create(
+        site_id=site.id, offer=offer, channel=channel, link=link, created_at=now()
+    )
+    return share, view

@@ -1,0 +1,132 @@
+"""Public pages behind /x/<code>: the friend's claim link and the advocate's show link."""
+
+from __future__ import annotations
+
+import re
+import uuid as uuidlib
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from goodword.offers.models import LinkKind
+from goodword.offers.services import (
+    ResolvedLink,
+    advocate_view_record,
+    claim_record,
+    link_resolve,
+    link_url,
+)
+
+VISITOR_COOKIE = "gw_vuuid"
+COOKIE_AGE = 365 * 24 * 3600
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    if settings.TRUST_X_FORWARDED_FOR:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR")
+
+
+def _visitor(request: HttpRequest) -> uuidlib.UUID:
+    try:
+        return uuidlib.UUID(request.COOKIES.get(VISITOR_COOKIE, ""))
+    except ValueError:
+        return uuidlib.uuid4()
+
+
+def _with_cookie(
+    response: HttpResponse, request: HttpRequest, visitor: uuidlib.UUID
+) -> HttpResponse:
+    response.set_cookie(
+        VISITOR_COOKIE,
+        str(visitor),
+        max_age=COOKIE_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+    return response
+
+
+def destination(url: str, visitor: uuidlib.UUID, coupon: str | None) -> str:
+    """The campaign's destination with `tkbl_cvuuid` (and the friend's coupon) merged in."""
+    parts = urlsplit(url)
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k not in ("tkbl_cvuuid", "tkbl_coupon")
+    ]
+    query.append(("tkbl_cvuuid", str(visitor)))
+    if coupon:
+        query.append(("tkbl_coupon", coupon))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _not_found(request: HttpRequest) -> HttpResponse:
+    return render(request, "offers/not_found.html", status=404)
+
+
+@require_http_methods(["GET", "POST"])
+def short_link(request: HttpRequest, code: str) -> HttpResponse:
+    resolved = link_resolve(code=code)
+    if resolved is None:
+        return _not_found(request)
+    visitor = _visitor(request)
+    ip = _client_ip(request)
+    agent = request.META.get("HTTP_USER_AGENT", "")
+    if resolved.link.kind == LinkKind.SHOW:
+        if request.method != "GET":
+            return HttpResponse(status=405)
+        advocate_view_record(resolved=resolved, visitor_uuid=visitor, ip=ip, user_agent=agent)
+        return _with_cookie(_show_page(request, resolved), request, visitor)
+    if resolved.campaign.gate_email:
+        return _with_cookie(_gated_claim(request, resolved, visitor, ip, agent), request, visitor)
+    claim = claim_record(resolved=resolved, visitor_uuid=visitor, ip=ip, user_agent=agent)
+    target = destination(resolved.campaign.destination_url, visitor, claim.friend_coupon_code)
+    return _with_cookie(HttpResponseRedirect(target), request, visitor)
+
+
+def _gated_claim(
+    request: HttpRequest, resolved: ResolvedLink, visitor: uuidlib.UUID, ip: str | None, agent: str
+) -> HttpResponse:
+    context = {
+        "advocate_name": resolved.offer.advocate.first_name or "A friend",
+        "campaign": resolved.campaign,
+        "error": None,
+        "email": "",
+    }
+    if request.method == "POST":
+        email = request.POST.get("email", "").strip().lower()
+        if len(email) <= 254 and EMAIL_RE.match(email):
+            claim = claim_record(
+                resolved=resolved, visitor_uuid=visitor, ip=ip, user_agent=agent, gated_email=email
+            )
+            target = destination(
+                resolved.campaign.destination_url, visitor, claim.friend_coupon_code
+            )
+            return HttpResponseRedirect(target)
+        context["error"] = "Please enter a valid email address."
+        context["email"] = email
+        return render(request, "offers/claim.html", context, status=400)
+    return render(request, "offers/claim.html", context)
+
+
+def _show_page(request: HttpRequest, resolved: ResolvedLink) -> HttpResponse:
+    from goodword.offers.services import offer_view
+
+    view = offer_view(resolved.offer, resolved.program, [])
+    return render(
+        request,
+        "offers/show.html",
+        {
+            "campaign": resolved.campaign,
+            "claim_url": link_url(resolved.program, view.claim_code),
+            "advocate_name": resolved.offer.advocate.first_name or resolved.offer.advocate.email,
+        },
+    )

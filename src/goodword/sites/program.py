@@ -1,0 +1,167 @@
+"""A site's program as the hot paths need it: settings, fraud settings, blocklist and
+campaigns with incentives, loaded in a few queries and kept per process for a few seconds.
+
+`goodword config apply` in this process drops the snapshot at once; other processes see a
+change within PROGRAM_CACHE_SECONDS.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+
+from goodword.campaigns.models import Campaign, Incentive
+from goodword.sites.models import BlocklistEntry, FraudSettings, SiteSettings
+
+PROGRAM_CACHE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class IncentiveInfo:
+    id: int
+    identifier: str
+    reason: str
+    incentive_type: str
+    amount: Decimal
+    amount_type: str
+    currency: str | None
+    coupon_list_id: int | None
+    description: str
+    criteria: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CampaignInfo:
+    id: int
+    slug: str
+    name: str
+    tags: tuple[str, ...]
+    status: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+    joinable: tuple[str, ...]
+    destination_url: str
+    offer_expiry_days: int | None
+    gate_email: bool
+    incentives: tuple[IncentiveInfo, ...] = ()
+
+    def running_at(self, at: datetime) -> bool:
+        if self.status not in ("Live", "Test", "Scheduled"):
+            return False
+        if self.status == "Scheduled" and self.starts_at is None:
+            return False
+        if self.starts_at is not None and at < self.starts_at:
+            return False
+        return self.ends_at is None or at < self.ends_at
+
+    def incentive(self, reason: str) -> IncentiveInfo | None:
+        for incentive in self.incentives:
+            if incentive.reason == reason:
+                return incentive
+        return None
+
+
+@dataclass(frozen=True)
+class Program:
+    site_id: int
+    base_url: str
+    sticky_advocate: bool
+    void_on_refund: bool
+    policy_actions: dict[str, str]
+    approval_mode: str
+    approval_delay_seconds: int
+    flagged_resolution: str
+    flagged_delay_seconds: int
+    blocklist: Any  # goodword.fraud.blocklist.Blocklist
+    campaigns: tuple[CampaignInfo, ...] = field(default=())
+
+    def campaign(self, campaign_id: int) -> CampaignInfo | None:
+        for campaign in self.campaigns:
+            if campaign.id == campaign_id:
+                return campaign
+        return None
+
+
+_cache: dict[int, tuple[float, Program]] = {}
+_lock = threading.Lock()
+
+
+def forget_program(site_id: int | None = None) -> None:
+    with _lock:
+        if site_id is None:
+            _cache.clear()
+        else:
+            _cache.pop(site_id, None)
+
+
+def program_for(site_id: int) -> Program:
+    now = time.monotonic()
+    hit = _cache.get(site_id)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    program = _load(site_id)
+    with _lock:
+        _cache[site_id] = (now + PROGRAM_CACHE_SECONDS, program)
+    return program
+
+
+def _load(site_id: int) -> Program:
+    from goodword.fraud.blocklist import Blocklist
+    from goodword.fraud.screening import validate_actions
+
+    site_settings = SiteSettings.objects.filter(site_id=site_id).first()
+    fraud = FraudSettings.objects.filter(site_id=site_id).first() or FraudSettings()
+    entries = list(BlocklistEntry.objects.filter(site_id=site_id).values_list("value", flat=True))
+    incentives: dict[int, list[IncentiveInfo]] = {}
+    for inc in Incentive.objects.filter(campaign__site_id=site_id).order_by("id"):
+        incentives.setdefault(inc.campaign_id, []).append(
+            IncentiveInfo(
+                id=inc.id,
+                identifier=inc.identifier,
+                reason=inc.reason,
+                incentive_type=inc.incentive_type,
+                amount=inc.amount,
+                amount_type=inc.amount_type,
+                currency=inc.currency,
+                coupon_list_id=inc.coupon_list_id,
+                description=inc.description,
+                criteria=dict(inc.criteria or {}),
+            )
+        )
+    campaigns = tuple(
+        CampaignInfo(
+            id=c.id,
+            slug=c.slug,
+            name=c.name,
+            tags=tuple(c.tags or ()),
+            status=c.status,
+            starts_at=c.starts_at,
+            ends_at=c.ends_at,
+            joinable=tuple(c.joinable_category_names or ()),
+            destination_url=c.destination_url,
+            offer_expiry_days=c.offer_expiry_days,
+            gate_email=c.gate_email,
+            incentives=tuple(incentives.get(c.id, ())),
+        )
+        for c in Campaign.objects.filter(site_id=site_id).order_by("id")
+    )
+    base_url = (site_settings.base_url if site_settings else None) or settings.BASE_URL
+    return Program(
+        site_id=site_id,
+        base_url=base_url.rstrip("/"),
+        sticky_advocate=site_settings.sticky_advocate if site_settings else False,
+        void_on_refund=site_settings.void_on_refund if site_settings else True,
+        policy_actions=validate_actions(fraud.policy_actions or {}),
+        approval_mode=fraud.approval_mode,
+        approval_delay_seconds=fraud.approval_delay_seconds,
+        flagged_resolution=fraud.flagged_resolution,
+        flagged_delay_seconds=fraud.flagged_delay_seconds,
+        blocklist=Blocklist.parse(entries),
+        campaigns=campaigns,
+    )
