@@ -101,7 +101,7 @@ def test_coupon_referral_and_status_api(api, api_site):
 def test_self_referral_is_blocked(api, api_site):
     build_program(api_site.site)
     joined = join(api, api_site)
-    client, response = click(joined["offer"]["claim_url"])
+    _, response = click(joined["offer"]["claim_url"])
     uuid = parse_qs(urlsplit(response["Location"]).query)["tkbl_cvuuid"][0]
     buy(api, api_site, "F-3", "advocate@example.com", uuid=uuid)
     referral = Referral.objects.get(origin__order_number="F-3")

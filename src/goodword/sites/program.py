@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 
 from goodword.campaigns.models import Campaign, Incentive
+from goodword.fraud.screening import Action
 from goodword.sites.models import BlocklistEntry, FraudSettings, SiteSettings
 
 PROGRAM_CACHE_SECONDS = 5.0
@@ -73,7 +74,7 @@ class Program:
     base_url: str
     sticky_advocate: bool
     void_on_refund: bool
-    policy_actions: dict[str, str]
+    policy_actions: dict[str, Action]
     approval_mode: str
     approval_delay_seconds: int
     flagged_resolution: str
