@@ -56,7 +56,8 @@ def _database() -> dict[str, object]:
     if "sqlite" in engine:
         # Tests use a file, not memory: servers and workers in other threads and processes
         # must see the same database.
-        config["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+        test_name = os.environ.get("GOODWORD_TEST_DB_NAME", "test")
+        config["TEST"] = {"NAME": str(VAR_DIR / f"{test_name}.sqlite3")}
         config["OPTIONS"] = {
             # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN so
             # two writers queue on busy_timeout instead of failing on lock upgrade.

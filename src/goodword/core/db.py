@@ -1,9 +1,49 @@
-"""Small database helpers shared by the hot paths."""
+"""Small database helpers for the hot paths.
+
+`fetch` runs a raw statement: on PostgreSQL through a server-binding psycopg cursor that
+prepares it once per connection (Django's default cursor binds on the client and re-plans every
+time), elsewhere through Django's cursor. `cast` and `adapt` bridge the few type differences.
+"""
 
 from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from django.db import connection
 
 
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+def cast(placeholder: str, pg_type: str) -> str:
+    """A placeholder typed for PostgreSQL (`%s::inet`); SQLite compares text as it is."""
+    return f"{placeholder}::{pg_type}" if is_postgres() else placeholder
+
+
+def adapt(value: Any) -> Any:
+    """A Python value as the database stores it (SQLite keeps uuids as hex and datetimes as
+    Django-formatted text; psycopg adapts Python objects itself)."""
+    if is_postgres():
+        return value
+    if isinstance(value, uuid.UUID):
+        return value.hex
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
+
+
+def fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    if is_postgres():
+        from psycopg import Cursor
+
+        connection.ensure_connection()
+        with Cursor(connection.connection) as cursor:
+            cursor.execute(sql, [adapt(p) for p in params], prepare=True)
+            return list(cursor.fetchall()) if cursor.description else []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [adapt(p) for p in params])
+        return list(cursor.fetchall()) if cursor.description else []

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import uuid as uuidlib
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import connection
 from django.utils.dateparse import parse_datetime
 
 from goodword.campaigns.models import Campaign, Coupon
+from goodword.core.db import cast, fetch, is_postgres
 from goodword.fraud.policies import Party, ReferralFacts
 from goodword.offers.models import AdvocateOffer, Claim, Share, ShareRecipient
 from goodword.origins.models import Origin
+from goodword.people.models import Person
 from goodword.referrals.attribution import IP_WINDOW, Candidate, OfferFacts
 from goodword.referrals.models import Referral, ReferralStatus
 
@@ -39,13 +41,12 @@ def _part(method: str, source: str, where: str, seen: str, claim: str, matched: 
     )
 
 
-def attribution_candidates(*, site_id: int, origin: Origin) -> list[Candidate]:
+def attribution_candidates(*, site_id: int, origin: Origin, phone: str | None) -> list[Candidate]:
     """Every offer the origin could belong to, by every tracking method, in one query."""
     o_t, cl_t = AdvocateOffer._meta.db_table, Claim._meta.db_table
     claims = f"{cl_t} cl JOIN {o_t} o ON o.id = cl.offer_id"
     parts: list[str] = []
     params: list[Any] = []
-    ops = connection.ops
 
     codes = list(origin.coupon_codes or [])
     if codes:
@@ -87,8 +88,7 @@ def attribution_candidates(*, site_id: int, origin: Origin) -> list[Candidate]:
                 "CAST(NULL AS TEXT)",
             )
         )
-        uuid_field = Claim._meta.get_field("visitor_uuid")
-        params += [site_id, uuid_field.get_db_prep_value(origin.uuid, connection)]
+        params += [site_id, origin.uuid]
     parts.append(
         _part(
             "gated_email",
@@ -100,7 +100,6 @@ def attribution_candidates(*, site_id: int, origin: Origin) -> list[Candidate]:
         )
     )
     params += [site_id, origin.email]
-    phone = origin.person.phone_number if origin.person_id else None
     if phone:
         parts.append(
             _part(
@@ -130,8 +129,8 @@ def attribution_candidates(*, site_id: int, origin: Origin) -> list[Candidate]:
             _part(
                 "ip_address",
                 claims,
-                "cl.site_id = %s AND cl.ip_address = %s AND cl.created_at >= %s "
-                "AND cl.created_at <= %s",
+                f"cl.site_id = %s AND cl.ip_address = {cast('%s', 'inet')} "
+                "AND cl.created_at >= %s AND cl.created_at <= %s",
                 "cl.created_at",
                 "cl.id",
                 "CAST(NULL AS TEXT)",
@@ -140,8 +139,8 @@ def attribution_candidates(*, site_id: int, origin: Origin) -> list[Candidate]:
         params += [
             site_id,
             origin.ip_address,
-            ops.adapt_datetimefield_value(origin.occurred_at - IP_WINDOW),
-            ops.adapt_datetimefield_value(origin.occurred_at),
+            origin.occurred_at - IP_WINDOW,
+            origin.occurred_at,
         ]
     ref_t = Referral._meta.db_table
     parts.append(
@@ -154,11 +153,9 @@ def attribution_candidates(*, site_id: int, origin: Origin) -> list[Candidate]:
             "''",
         )
     )
-    params += [site_id, origin.person_id, origin.pk, ReferralStatus.BLOCKED]
+    params += [site_id, origin.person_id, origin.pk, ReferralStatus.BLOCKED.value]
 
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
-        rows = cursor.fetchall()
+    rows = fetch(" UNION ALL ".join(parts), params)
     candidates: list[Candidate] = []
     for method, oid, cid, aid, exp, status, starts, ends, claim_id, seen, matched in rows:
         facts = OfferFacts(
@@ -199,56 +196,92 @@ def _s(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
+def _uuid_text(value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    try:
+        return str(uuidlib.UUID(str(value)))
+    except ValueError:
+        return None
+
+
 def fraud_facts(*, origin: Origin, offer_id: int, claim_id: int | None) -> ReferralFacts:
-    offer = AdvocateOffer.objects.select_related("advocate").get(pk=offer_id)
-    advocate = offer.advocate
+    """What the policies compare, for the advocate of `offer_id` and this friend origin: one
+    query (the offer and advocate, the advocate's recent origins, the friend's claim, and
+    whether the advocate was once referred by this friend)."""
+    ip = "host({})" if is_postgres() else "{}"
+    text = "CAST({} AS TEXT)"
+    o_t, p_t = AdvocateOffer._meta.db_table, Person._meta.db_table
+    or_t, cl_t, r_t = Origin._meta.db_table, Claim._meta.db_table, Referral._meta.db_table
+    sql = (
+        f"SELECT 'offer', p.email, {ip.format('f.advocate_ip')}, f.advocate_user_agent, "
+        f"{text.format('f.advocate_visitor_uuid')}, {text.format('f.advocate_id')} "
+        f"FROM {o_t} f JOIN {p_t} p ON p.id = f.advocate_id WHERE f.id = %s "
+        f"UNION ALL SELECT * FROM (SELECT 'origin', NULL, {ip.format('x.ip_address')}, NULL, "
+        f"{text.format('x.uuid')}, COALESCE(x.shipping_address, '') || '|' || "
+        f"COALESCE(x.shipping_zip, '') "
+        f"FROM {or_t} x WHERE x.site_id = %s AND x.person_id = (SELECT advocate_id FROM {o_t} "
+        f"WHERE id = %s) AND x.id <> %s ORDER BY x.id DESC LIMIT 50) AS adv "
+        f"UNION ALL SELECT 'claim', NULL, {ip.format('c.ip_address')}, c.user_agent, "
+        f"{text.format('c.visitor_uuid')}, NULL FROM {cl_t} c WHERE c.id = %s "
+        f"UNION ALL SELECT * FROM (SELECT 'cross', NULL, NULL, NULL, NULL, NULL FROM {r_t} r "
+        f"WHERE r.site_id = %s AND r.advocate_id = %s AND r.friend_id = (SELECT advocate_id "
+        f"FROM {o_t} WHERE id = %s) LIMIT 1) AS crossed"
+    )
+    params = [
+        offer_id,
+        origin.site_id,
+        offer_id,
+        origin.pk,
+        claim_id or 0,
+        origin.site_id,
+        origin.person_id,
+        offer_id,
+    ]
+    adv_email: str | None = None
     adv_cookies: set[str] = set()
     adv_ips: set[str] = set()
     adv_pairs: set[tuple[str, str]] = set()
     adv_ship: set[tuple[str | None, str | None]] = set()
-    if offer.advocate_visitor_uuid:
-        adv_cookies.add(str(offer.advocate_visitor_uuid))
-    if offer.advocate_ip:
-        adv_ips.add(offer.advocate_ip)
-        if offer.advocate_user_agent:
-            adv_pairs.add((offer.advocate_ip, offer.advocate_user_agent))
-    for ip, uuid, address, zip_code in (
-        Origin.objects.filter(site_id=origin.site_id, person_id=advocate.pk)
-        .exclude(pk=origin.pk)
-        .order_by("-id")
-        .values_list("ip_address", "uuid", "shipping_address", "shipping_zip")[:50]
-    ):
-        if ip:
-            adv_ips.add(ip)
-        if uuid:
-            adv_cookies.add(str(uuid))
-        if address or zip_code:
-            adv_ship.add((_s(address), _s(zip_code)))
-
     friend_cookies: set[str] = {str(origin.uuid)} if origin.uuid else set()
     friend_ips: set[str] = {origin.ip_address} if origin.ip_address else set()
     friend_pairs: set[tuple[str, str]] = set()
-    if claim_id is not None:
-        claim = Claim.objects.filter(pk=claim_id).values_list(
-            "visitor_uuid", "ip_address", "user_agent"
-        )
-        for uuid, ip, agent in claim:
-            friend_cookies.add(str(uuid))
-            if ip:
-                friend_ips.add(ip)
+    crossed = False
+    for kind, email, row_ip, agent, row_uuid, extra in fetch(sql, params):
+        cookie = _uuid_text(row_uuid)
+        if kind == "offer":
+            adv_email = email
+            if cookie:
+                adv_cookies.add(cookie)
+            if row_ip:
+                adv_ips.add(row_ip)
                 if agent:
-                    friend_pairs.add((ip, agent))
+                    adv_pairs.add((row_ip, agent))
+        elif kind == "origin":
+            if cookie:
+                adv_cookies.add(cookie)
+            if row_ip:
+                adv_ips.add(row_ip)
+            address, _, zip_code = str(extra or "").rpartition("|")
+            if address or zip_code:
+                adv_ship.add((_s(address), _s(zip_code)))
+        elif kind == "claim":
+            if cookie:
+                friend_cookies.add(cookie)
+            if row_ip:
+                friend_ips.add(row_ip)
+                if agent:
+                    friend_pairs.add((row_ip, agent))
+        elif kind == "cross":
+            crossed = True
     friend_ship = (
         {(_s(origin.shipping_address), _s(origin.shipping_zip))}
         if origin.shipping_address or origin.shipping_zip
         else set()
     )
-    crossed = Referral.objects.filter(
-        site_id=origin.site_id, advocate_id=origin.person_id, friend_id=advocate.pk
-    ).exists()
     return ReferralFacts(
         advocate=Party(
-            email=advocate.email,
+            email=adv_email,
             cookies=frozenset(adv_cookies),
             ips=frozenset(adv_ips),
             ip_user_agents=frozenset(adv_pairs),

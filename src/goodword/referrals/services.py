@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from goodword.core.clock import now
+from goodword.core.db import fetch, is_postgres
 from goodword.core.errors import DomainError, NotFound
 from goodword.fraud.screening import screen
 from goodword.origins.models import Origin, OriginType
@@ -29,20 +31,24 @@ class ActorRef:
 ENGINE = ActorRef(Actor.ENGINE)
 
 
-def referral_for_origin(*, site: SiteRef, origin: Origin) -> Referral | None:
+def referral_for_origin(
+    *, site: SiteRef, origin: Origin, phone: str | None = None, fresh: bool = False
+) -> Referral | None:
     """Attribute a friend's Purchase or Event to an advocate, screen it and store the referral.
 
     An origin is referred at most once (a unique index on the referral's origin); a second call
-    returns the first referral.
+    returns the first referral. `fresh` says the origin was stored just now (so it has none);
+    `phone` is the friend's phone number as sent, for the phone tracking method.
     """
     if origin.type == OriginType.AFFILIATE_MEMBER:
         return None
     program = program_for(site.id)
     if not program.campaigns:
         return None
-    existing = Referral.objects.filter(origin=origin).first()
-    if existing is not None:
-        return existing
+    if not fresh:
+        existing = Referral.objects.filter(origin=origin).first()
+        if existing is not None:
+            return existing
     friend = FriendOrigin(
         person_id=origin.person_id,
         occurred_at=origin.occurred_at,
@@ -52,7 +58,7 @@ def referral_for_origin(*, site: SiteRef, origin: Origin) -> Referral | None:
             )
         ),
     )
-    candidates = selectors.attribution_candidates(site_id=site.id, origin=origin)
+    candidates = selectors.attribution_candidates(site_id=site.id, origin=origin, phone=phone)
     match = attribute(friend, candidates, sticky_advocate=program.sticky_advocate)
     if match is None:
         return None
@@ -63,39 +69,74 @@ def referral_for_origin(*, site: SiteRef, origin: Origin) -> Referral | None:
     campaign = program.campaign(match.offer.campaign_id)
     stamp = now()
     evidence = [dict(match.evidence, kind="attribution"), *(dict(e) for e in verdict.evidence)]
-    try:
-        with transaction.atomic():
-            referral = Referral.objects.create(
-                site_id=site.id,
-                campaign_id=match.offer.campaign_id,
-                offer_id=match.offer.offer_id,
-                claim_id=match.claim_id,
-                advocate_id=match.offer.advocate_id,
-                friend_id=origin.person_id,
-                origin=origin,
-                track_method=match.method,
-                status=verdict.status,
-                subtotal=origin.subtotal,
-                fraud_policies_status=verdict.policies_status(),
-                fraud_details=verdict.details,
-                fraud_evidence=evidence,
-                qa_generated=campaign is not None and campaign.status == "Test",
-                created_at=stamp,
-                updated_at=stamp,
-            )
-            ReferralEvent.objects.create(
-                site_id=site.id,
-                referral=referral,
-                from_status=ReferralStatus.IN_PROGRESS,
-                to_status=verdict.status,
-                actor=Actor.ENGINE,
-                reason=verdict.details or f"attributed by {match.method}",
-                created_at=stamp,
-            )
-    except IntegrityError:
+    referral = Referral(
+        site_id=site.id,
+        campaign_id=match.offer.campaign_id,
+        offer_id=match.offer.offer_id,
+        claim_id=match.claim_id,
+        advocate_id=match.offer.advocate_id,
+        friend_id=origin.person_id,
+        origin_id=origin.pk,
+        track_method=match.method,
+        status=verdict.status,
+        subtotal=origin.subtotal,
+        fraud_policies_status=verdict.policies_status(),
+        fraud_details=verdict.details,
+        fraud_evidence=evidence,
+        qa_generated=campaign is not None and campaign.status == "Test",
+        created_at=stamp,
+        updated_at=stamp,
+    )
+    event = ReferralEvent(
+        site_id=site.id,
+        from_status=ReferralStatus.IN_PROGRESS,
+        to_status=verdict.status,
+        actor=Actor.ENGINE,
+        reason=verdict.details or f"attributed by {match.method}",
+        created_at=stamp,
+    )
+    if not referral_insert(referral=referral, event=event):
         # The same origin was attributed concurrently: the first referral stands.
-        return Referral.objects.get(origin=origin)
+        return Referral.objects.get(origin_id=origin.pk)
     return referral
+
+
+def referral_insert(*, referral: Referral, event: ReferralEvent) -> bool:
+    """Store a new referral and its first event together; False when the origin already has a
+    referral (the unique index on the origin decides). On PostgreSQL one prepared statement."""
+    if not is_postgres():
+        try:
+            with transaction.atomic():
+                referral.save(force_insert=True)
+                event.referral = referral
+                event.save(force_insert=True)
+        except IntegrityError:
+            return False
+        return True
+    from psycopg.types.json import Jsonb
+
+    r_fields = [f for f in Referral._meta.concrete_fields if not f.primary_key]
+    e_fields = [
+        f for f in ReferralEvent._meta.concrete_fields if not f.primary_key and f.name != "referral"
+    ]
+    r_cols = ", ".join(str(f.column) for f in r_fields)
+    e_cols = ", ".join(str(f.column) for f in e_fields)
+    params: list[Any] = []
+    for f in r_fields:
+        value = getattr(referral, f.attname)
+        params.append(Jsonb(value) if f.get_internal_type() == "JSONField" else value)
+    params += [getattr(event, f.attname) for f in e_fields]
+    sql = (
+        f"WITH r AS (INSERT INTO {Referral._meta.db_table} ({r_cols}) "
+        f"VALUES ({', '.join(['%s'] * len(r_fields))}) ON CONFLICT (origin_id) DO NOTHING "
+        f"RETURNING id) INSERT INTO {ReferralEvent._meta.db_table} ({e_cols}, referral_id) "
+        f"SELECT {', '.join(['%s'] * len(e_fields))}, r.id FROM r RETURNING referral_id"
+    )
+    rows = fetch(sql, params)
+    if not rows:
+        return False
+    referral.pk = rows[0][0]
+    return True
 
 
 def origin_by_slug(*, site: SiteRef, origin_slug: str) -> Origin:

@@ -144,7 +144,9 @@ def _create(request: HttpRequest, kind: str, site_slug: str | None, data: Person
     result = origin_create(site=site, data=origin_data)
     origin = result.origin
     if kind != OriginType.AFFILIATE_MEMBER:
-        referral_for_origin(site=site, origin=origin)
+        referral_for_origin(
+            site=site, origin=origin, phone=origin_data.person.phone_number, fresh=result.created
+        )
     view = offer_for_origin(
         site=site,
         origin=origin,
