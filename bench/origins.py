@@ -51,7 +51,9 @@ def count_statements(database_url: str, var: str, slug: str, key: str) -> list[s
     original = psycopg.Cursor.execute
 
     def counting(self, query, params=None, **kw):  # type: ignore[no-untyped-def]
-        raw.append(" ".join(str(query).split())[:60])
+        # Django's own cursor class derives from this one; those are captured above.
+        if type(self) is psycopg.Cursor:
+            raw.append(" ".join(str(query).split())[:60])
         return original(self, query, params, **kw)
 
     psycopg.Cursor.execute = counting  # type: ignore[method-assign]
