@@ -91,8 +91,9 @@ def seed(database_url: str, var: str, slug: str) -> list[str]:
         )
         cur.execute(
             "INSERT INTO offers_claim (site_id, offer_id, link_id, visitor_uuid, ip_address,"
-            " user_agent, created_at) SELECT l.site_id, l.offer_id, l.id, gen_random_uuid(),"
-            " '192.0.2.1', 'Bench/1.0', now() - interval '1 hour'"
+            " user_agent, created_at, clicked_at) SELECT l.site_id, l.offer_id, l.id,"
+            " gen_random_uuid(), '192.0.2.1', 'Bench/1.0', now() - interval '1 hour',"
+            " now() - interval '1 hour'"
             " FROM offers_shortlink l WHERE l.site_id = %s",
             [site.id],
         )

@@ -170,6 +170,87 @@ def cmd_site_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_config_apply(args: argparse.Namespace) -> int:
+    from goodword.config.formats import document_parse, format_for
+    from goodword.config.schema import ConfigInvalid
+    from goodword.config.services import config_apply
+
+    try:
+        text = Path(args.file).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        print(f"goodword: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    try:
+        document = document_parse(text=text, fmt=format_for(args.file, text))
+        report = config_apply(document=document, dry_run=args.dry_run)
+    except ConfigInvalid as exc:
+        # One line per error, located in the file, like a compiler's.
+        for error in exc.errors:
+            print(f"goodword: {args.file}: {error}", file=sys.stderr)
+        print(f"goodword: {args.file}: nothing applied", file=sys.stderr)
+        return 2
+    for warning in report.warnings:
+        print(f"goodword: warning: {warning}", file=sys.stderr)
+    out: dict[str, Any] = {"site_slug": report.site_slug}
+    if report.api_key:
+        out["api_key"] = report.api_key
+    out.update(
+        {
+            "dry_run": report.dry_run,
+            "summary": report.summary(),
+            "changes": [str(c) for c in report.changes if c.action != "unchanged"],
+            "warnings": report.warnings,
+        }
+    )
+    _print_json(out)
+    return 0
+
+
+def cmd_config_export(args: argparse.Namespace) -> int:
+    from goodword.config.formats import document_dump, format_for
+    from goodword.config.selectors import config_export
+    from goodword.sites.selectors import site_get
+
+    site = site_get(slug=args.slug)
+    fmt = args.format or (format_for(args.output) if args.output else "yaml")
+    text = document_dump(document=config_export(site=site), fmt=fmt)
+    if fmt == "yaml":
+        text = (
+            f"# Goodword configuration of site {site.slug}: `goodword config apply FILE`\n"
+            f"# applies it; docs/configuration.md describes the format.\n{text}"
+        )
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_coupons_import(args: argparse.Namespace) -> int:
+    from goodword.campaigns.services import coupon_codes_from_csv, coupon_list_get, coupons_import
+    from goodword.sites.selectors import site_get
+
+    site = site_get(slug=args.slug)
+    coupon_list = coupon_list_get(site=site, identifier=args.list)
+    try:
+        with open(args.file, encoding="utf-8-sig", newline="") as fh:
+            report = coupons_import(
+                site=site, coupon_list=coupon_list, codes=coupon_codes_from_csv(fh)
+            )
+    except OSError as exc:
+        print(f"goodword: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    _print_json(
+        {
+            "site_slug": site.slug,
+            "coupon_list": coupon_list.identifier,
+            "imported": report.imported,
+            "duplicates": report.duplicates,
+        }
+    )
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -223,13 +304,54 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="a label for a new key")
     p.set_defaults(func=cmd_site_keys)
 
+    config = sub.add_parser("config", help="apply or export a site's configuration file")
+    config_sub = config.add_subparsers(dest="config_command", required=True)
+    p = config_sub.add_parser(
+        "apply", help="create or update a site from a YAML or JSON file (docs/configuration.md)"
+    )
+    p.add_argument("file")
+    p.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
+    p.set_defaults(func=cmd_config_apply)
+    p = config_sub.add_parser("export", help="write a site's configuration in the same format")
+    p.add_argument("slug")
+    p.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+    p.add_argument(
+        "--format", choices=["yaml", "json"], help="default: from --output's extension, else yaml"
+    )
+    p.set_defaults(func=cmd_config_export)
+
+    coupons = sub.add_parser("coupons", help="manage single-use coupon codes")
+    coupons_sub = coupons.add_subparsers(dest="coupons_command", required=True)
+    p = coupons_sub.add_parser(
+        "import", help="add codes from a CSV (a `code` column, or one code per line)"
+    )
+    p.add_argument("slug")
+    p.add_argument("list", help="the coupon list's identifier")
+    p.add_argument("file", help="the CSV file")
+    p.set_defaults(func=cmd_coupons_import)
+
     p = sub.add_parser("manage", help="run a Django management command", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_manage)
     return parser
 
 
+def _join_option_values(argv: list[str]) -> list[str]:
+    """`--revoke -AbC` as `--revoke=-AbC`: a value may start with '-' (older key prefixes)."""
+    joined: list[str] = []
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--revoke" and i + 1 < len(argv) and argv[i + 1].startswith("-"):
+            joined.append(f"--revoke={argv[i + 1]}")
+            i += 2
+            continue
+        joined.append(argv[i])
+        i += 1
+    return joined
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = _join_option_values(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
     _setup()
     from goodword.core.errors import DomainError

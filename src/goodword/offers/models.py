@@ -127,7 +127,10 @@ class Claim(models.Model):
     gated_email = models.CharField(max_length=254, null=True, blank=True)
     gated_phone = models.CharField(max_length=32, null=True, blank=True)
     friend_coupon_code = models.CharField(max_length=255, null=True, blank=True)
+    # The first click (what cookie and email attribution compare with the origin) and the
+    # latest one (what the one-hour IP window counts from).
     created_at = models.DateTimeField()
+    clicked_at = models.DateTimeField()
     visited_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -148,7 +151,7 @@ class Claim(models.Model):
                 condition=models.Q(gated_phone__isnull=False),
                 name="claim_site_phone_idx",
             ),
-            models.Index(fields=["site", "ip_address", "created_at"], name="claim_site_ip_idx"),
+            models.Index(fields=["site", "ip_address", "clicked_at"], name="claim_site_ip_idx"),
             models.Index(
                 fields=["site", "friend_coupon_code"],
                 condition=models.Q(friend_coupon_code__isnull=False),

@@ -261,8 +261,8 @@ def claim_record(
     gated_phone: str | None = None,
 ) -> Claim:
     """Record a friend's click on a claim link. One claim per visitor and offer; a later click
-    refreshes its IP, user agent and time. A `click` coupon incentive hands the friend a coupon
-    once per claim."""
+    refreshes its IP, user agent and latest-click time (the first click's time stays). A
+    `click` coupon incentive hands the friend a coupon once per claim."""
     offer = resolved.offer
     stamp = now()
     with transaction.atomic():
@@ -276,11 +276,11 @@ def claim_record(
             claim = Claim(
                 site_id=offer.site_id, offer=offer, visitor_uuid=visitor_uuid, created_at=stamp
             )
+        claim.clicked_at = stamp
         claim.link = resolved.link
         claim.channel = resolved.link.channel
         claim.ip_address = ip
         claim.user_agent = user_agent[:1000]
-        claim.created_at = stamp
         if gated_email:
             claim.gated_email = gated_email
         if gated_phone:

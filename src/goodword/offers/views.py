@@ -6,11 +6,11 @@ import re
 import uuid as uuidlib
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from goodword.core.http import client_ip
 from goodword.offers.models import LinkKind
 from goodword.offers.services import (
     ResolvedLink,
@@ -23,14 +23,6 @@ from goodword.offers.services import (
 VISITOR_COOKIE = "gw_vuuid"
 COOKIE_AGE = 365 * 24 * 3600
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    if settings.TRUST_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR")
 
 
 def _visitor(request: HttpRequest) -> uuidlib.UUID:
@@ -78,7 +70,7 @@ def short_link(request: HttpRequest, code: str) -> HttpResponse:
     if resolved is None:
         return _not_found(request)
     visitor = _visitor(request)
-    ip = _client_ip(request)
+    ip = client_ip(request)
     agent = request.META.get("HTTP_USER_AGENT", "")
     if resolved.link.kind == LinkKind.SHOW:
         if request.method != "GET":

@@ -162,8 +162,7 @@ def _sqlite_person_sql() -> str:
         f"INSERT INTO {_P} (site_id, email, {cols}, custom_properties, created_at, updated_at) "
         f"VALUES (%s, %s, {', '.join(['%s'] * len(_PERSON_UPDATABLE))}, %s, %s, %s) "
         f"ON CONFLICT (site_id, email) DO UPDATE SET {keep}, "
-        f"custom_properties = json_patch({_P}.custom_properties, excluded.custom_properties), "
-        f"updated_at = excluded.updated_at RETURNING id"
+        f"updated_at = excluded.updated_at RETURNING id, custom_properties"
     )
 
 
@@ -311,7 +310,16 @@ def _insert_generic(origin: Origin, person: PersonData) -> tuple[int | None, int
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(_sql("sqlite_person"), person_params)
-            person_id = int(cursor.fetchone()[0])
+            person_id, stored = cursor.fetchone()
+            if person.custom_properties:
+                # Merge by top-level key, as PostgreSQL's `||` does (json_patch would merge
+                # nested objects and drop null values). The immediate transaction holds the
+                # write lock, so nothing changes the row in between.
+                merged = {**json.loads(stored or "{}"), **person.custom_properties}
+                cursor.execute(
+                    f"UPDATE {_P} SET custom_properties = %s WHERE id = %s",
+                    [json.dumps(merged), person_id],
+                )
             origin.person_id = person_id
             params = [
                 f.get_db_prep_save(getattr(origin, f.attname), connection) for f in _ORIGIN_FIELDS

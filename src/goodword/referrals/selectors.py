@@ -130,8 +130,8 @@ def attribution_candidates(*, site_id: int, origin: Origin, phone: str | None) -
                 "ip_address",
                 claims,
                 f"cl.site_id = %s AND cl.ip_address = {cast('%s', 'inet')} "
-                "AND cl.created_at >= %s AND cl.created_at <= %s",
-                "cl.created_at",
+                "AND cl.clicked_at >= %s AND cl.clicked_at <= %s",
+                "cl.clicked_at",
                 "cl.id",
                 "CAST(NULL AS TEXT)",
             )

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from goodword.core.clock import now
 from goodword.core.db import fetch, is_postgres
@@ -145,10 +146,16 @@ def origin_by_slug(*, site: SiteRef, origin_slug: str) -> Origin:
         site_id=site.id, type=OriginType.PURCHASE, order_number=origin_slug
     ).first()
     if origin is None and ":" in origin_slug:
-        category, _, number = origin_slug.rpartition(":")
-        origin = Origin.objects.filter(
-            site_id=site.id, type=OriginType.EVENT, event_category=category, event_number=number
-        ).first()
+        # Either part may itself hold a colon: try every split, first colon first.
+        splits = Q()
+        for at in (i for i, ch in enumerate(origin_slug) if ch == ":"):
+            splits |= Q(event_category=origin_slug[:at], event_number=origin_slug[at + 1 :])
+        origin = (
+            Origin.objects.filter(site_id=site.id, type=OriginType.EVENT)
+            .filter(splits)
+            .order_by("id")
+            .first()
+        )
     if origin is None:
         raise NotFound("origin_not_found", "No origin found by `origin_slug`.")
     return origin

@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.db import models
 
-from goodword.sites.models import ApiKey, Site
+from goodword.sites.models import ApiKey, BlocklistEntry, FraudSettings, Site, SiteSettings
 
 
 @admin.register(Site)
@@ -14,3 +15,38 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ("prefix", "site", "name", "created_at", "revoked_at")
     list_filter = ("site",)
     readonly_fields = ("prefix", "key_hash", "created_at")
+
+
+# Settings, fraud settings and the blocklist are written by `goodword config apply`; the admin
+# shows them, and an edit here lasts until the site's file is applied again.
+
+
+@admin.register(SiteSettings)
+class SiteSettingsAdmin(admin.ModelAdmin):
+    list_display = ("site", "base_url", "sticky_advocate", "void_on_refund")
+    list_filter = ("site",)
+    search_fields = ("site__slug",)
+    list_select_related = ("site",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+@admin.register(FraudSettings)
+class FraudSettingsAdmin(admin.ModelAdmin):
+    list_display = (
+        "site",
+        "approval_mode",
+        "approval_delay_seconds",
+        "flagged_resolution",
+        "flagged_delay_seconds",
+    )
+    list_filter = ("site", "approval_mode", "flagged_resolution")
+    search_fields = ("site__slug",)
+    list_select_related = ("site",)
+
+
+@admin.register(BlocklistEntry)
+class BlocklistEntryAdmin(admin.ModelAdmin):
+    list_display = ("value", "site", "note")
+    list_filter = ("site",)
+    search_fields = ("value", "note")
+    list_select_related = ("site",)

@@ -56,6 +56,10 @@ def site_create(*, slug: str, name: str | None = None, currency: str = "USD") ->
 
 def api_key_create(*, site: Site, name: str = "") -> IssuedKey:
     raw_key = secrets.token_urlsafe(KEY_BYTES)
+    # A key (and so its listed prefix) never starts with '-' or '_', so it never reads as an
+    # option on a command line.
+    while not raw_key[0].isalnum():
+        raw_key = secrets.token_urlsafe(KEY_BYTES)
     key = ApiKey.objects.create(
         site=site, name=name, prefix=raw_key[:8], key_hash=hash_key(raw_key), created_at=now()
     )

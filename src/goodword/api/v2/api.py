@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 
 from goodword.api.v2 import errors, offers, origins, people, referrals
 from goodword.api.v2.auth import ApiKeyAuth
+from goodword.api.v2.parser import TalkableParser
 
 api = NinjaAPI(
     title="Goodword API (Talkable API v2 compatible)",
@@ -15,6 +16,7 @@ api = NinjaAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
     auth=ApiKeyAuth(),
+    parser=TalkableParser(),
 )
 errors.install(api)
 api.add_router("", origins.router)

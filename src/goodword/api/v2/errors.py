@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -85,9 +86,18 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(HttpError)
     def on_http(request: HttpRequest, exc: HttpError) -> HttpResponse:
         message = exc.message
+        cause = exc.__cause__
+        if isinstance(cause, RequestDataTooBig):
+            return error("Request body too large", status=413)
+        if isinstance(cause, HttpError):  # ninja wraps what the body parser raised
+            return error(cause.message, status=cause.status_code)
         if message.startswith("Cannot parse request body"):
             message = "The request body is not valid JSON"
         return error(message, status=exc.status_code)
+
+    @api.exception_handler(RequestDataTooBig)
+    def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return error("Request body too large", status=413)
 
     @api.exception_handler(Exception)
     def on_crash(request: HttpRequest, exc: Exception) -> HttpResponse:

@@ -92,6 +92,7 @@ def share_social(request: HttpRequest, short_url_code: str, payload: ShareBody) 
             "reward": None,
             "share": {
                 "campaign": {
+                    "appearance": "inline",
                     "id": campaign.id,
                     "is_active": campaign.status == "Live",
                     "joinable_category_names": list(campaign.joinable),
@@ -100,6 +101,8 @@ def share_social(request: HttpRequest, short_url_code: str, payload: ShareBody) 
                         "starts_at": format_time(campaign.starts_at),
                     },
                     "name": campaign.name,
+                    "origin_max_age": None,
+                    "origin_min_age": None,
                     "slug": campaign.slug,
                     "status": campaign.status,
                     "tag_names": list(campaign.tags),

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic import BaseModel as Schema
-from pydantic import BeforeValidator, ConfigDict, Field, field_validator
 
+from goodword.core.http import normalise_ip
 from goodword.core.money import to_amount
 from goodword.origins.models import LEN_ADDRESS, LEN_EVENT, LEN_ORDER_NUMBER, LEN_SHORT, LEN_ZIP
 
@@ -28,7 +36,36 @@ def _strip(value: Any) -> Any:
     return value
 
 
-Short = Annotated[str | None, BeforeValidator(_strip), Field(default=None, max_length=LEN_SHORT)]
+def _utc(value: datetime, info: ValidationInfo) -> datetime:
+    # A time without an offset is taken as UTC, the server's and the database's zone.
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"`{info.field_name}` is out of range") from None
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_utc)]
+
+
+# Optional text: trimmed, blank counts as not sent, at most so many characters.
+Text32 = Annotated[Annotated[str, StringConstraints(max_length=32)] | None, BeforeValidator(_strip)]
+Text100 = Annotated[
+    Annotated[str, StringConstraints(max_length=100)] | None, BeforeValidator(_strip)
+]
+Text150 = Annotated[
+    Annotated[str, StringConstraints(max_length=150)] | None, BeforeValidator(_strip)
+]
+Short = Annotated[
+    Annotated[str, StringConstraints(max_length=LEN_SHORT)] | None, BeforeValidator(_strip)
+]
+Zip = Annotated[
+    Annotated[str, StringConstraints(max_length=LEN_ZIP)] | None, BeforeValidator(_strip)
+]
+Address = Annotated[
+    Annotated[str, StringConstraints(max_length=LEN_ADDRESS)] | None, BeforeValidator(_strip)
+]
 
 
 def _required_text(max_length: int) -> Any:
@@ -57,18 +94,18 @@ class PersonFields(Schema):
     model_config = ConfigDict(coerce_numbers_to_str=True, extra="ignore")
 
     email: str
-    first_name: Annotated[str | None, BeforeValidator(_strip), Field(None, max_length=100)] = None
-    last_name: Annotated[str | None, BeforeValidator(_strip), Field(None, max_length=100)] = None
-    username: Annotated[str | None, BeforeValidator(_strip), Field(None, max_length=150)] = None
-    customer_id: Annotated[str | None, BeforeValidator(_strip), Field(None, max_length=150)] = None
-    phone_number: Annotated[str | None, BeforeValidator(_strip), Field(None, max_length=32)] = None
+    first_name: Text100 = None
+    last_name: Text100 = None
+    username: Text150 = None
+    customer_id: Text150 = None
+    phone_number: Text32 = None
     custom_properties: dict[str, Any] | None = None
 
     campaign_tags: str | list[str] | None = None
     sharing_channels: list[str] | None = None
     ip_address: str | None = None
     uuid: UUID | None = None
-    created_at: datetime | None = None
+    created_at: AwareDatetime | None = None
     traffic_source: Short = None
     segment1: Short = None
     segment2: Short = None
@@ -99,29 +136,18 @@ class PersonFields(Schema):
             if value == "current":
                 return value
             try:
-                return str(ipaddress.ip_address(value))
+                return normalise_ip(value)
             except ValueError:
                 pass
         raise ValueError('`ip_address` must be an IP address or "current"')
-
-    @field_validator("created_at")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
 
 
 class CommerceFields(PersonFields):
     subtotal: Decimal | None = None
     coupon_codes: str | list[str] | None = None
     currency_iso_code: str | None = None
-    shipping_address: Annotated[
-        str | None, BeforeValidator(_strip), Field(None, max_length=LEN_ADDRESS)
-    ] = None
-    shipping_zip: Annotated[
-        str | None, BeforeValidator(_strip), Field(None, max_length=LEN_ZIP)
-    ] = None
+    shipping_address: Address = None
+    shipping_zip: Zip = None
     items: list[Item] | None = Field(None, max_length=MAX_ITEMS)
 
     @field_validator("subtotal", mode="before")
@@ -165,19 +191,14 @@ class PurchaseData(CommerceFields):
     order_number: _required_text(LEN_ORDER_NUMBER)  # type: ignore[valid-type]
     subtotal: Decimal
     # Some integrations send the purchase date as order_date; created_at is the contract's name.
-    order_date: datetime | None = None
-
-    @field_validator("order_date")
-    @classmethod
-    def _aware_order(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
+    order_date: AwareDatetime | None = None
 
 
 class EventData(CommerceFields):
     event_category: _required_text(LEN_EVENT)  # type: ignore[valid-type]
     event_number: _required_text(LEN_EVENT)  # type: ignore[valid-type]
+    # Required by the contract's OpenAPI (ENGINE.md calls it optional; the OpenAPI file wins).
+    subtotal: Decimal
 
 
 class AffiliateMemberData(PersonFields):

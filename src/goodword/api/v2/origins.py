@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pydantic
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 from ninja.errors import ValidationError
@@ -23,6 +22,7 @@ from goodword.api.v2.origin_schemas import (
 )
 from goodword.api.v2.site import request_site
 from goodword.core.errors import ValidationFailed
+from goodword.core.http import client_ip
 from goodword.offers.services import offer_for_origin, offer_json, validate_channels
 from goodword.origins.models import Origin, OriginType
 from goodword.origins.services import OriginData, PersonData, origin_create
@@ -41,19 +41,11 @@ _TYPE_ERROR = '`type` must be within ["AffiliateMember", "Purchase", "Event"]'
 _NOT_ORIGIN_DATA = {"sharing_channels", "campaign_tags"}
 
 
-def caller_ip(request: HttpRequest) -> str | None:
-    if settings.TRUST_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR")
-
-
 def to_origin_data(kind: str, data: PersonFields, request: HttpRequest) -> OriginData:
     sent = data.model_dump(exclude_none=True, exclude=_NOT_ORIGIN_DATA, mode="json")
     ip = data.ip_address
     if ip == "current":
-        ip = caller_ip(request)
+        ip = client_ip(request)
     tags = data.campaign_tags
     if isinstance(tags, str):
         tags = [t.strip() for t in tags.split(",") if t.strip()]
@@ -165,7 +157,7 @@ def _create(request: HttpRequest, kind: str, site_slug: str | None, data: Person
 def create_origin(request: HttpRequest, payload: AnyOriginBody) -> HttpResponse:
     site = request_site(request, payload.site_slug)
     kind = payload.type
-    if kind not in _DATA_SCHEMAS:
+    if not isinstance(kind, str) or kind not in _DATA_SCHEMAS:
         raise ValidationFailed("invalid_type", _TYPE_ERROR)
     if payload.data is None:
         raise ValidationFailed("missing_data", "`data` is required")

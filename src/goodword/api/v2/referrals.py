@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +10,7 @@ from ninja import Router
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from goodword.api.v2.envelope import ok
+from goodword.api.v2.origin_schemas import AwareDatetime
 from goodword.api.v2.origins import origin_json
 from goodword.api.v2.serializers import referral_json
 from goodword.api.v2.site import request_site
@@ -33,7 +33,7 @@ class StatusBody(BaseModel):
 
 class RefundData(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    refunded_at: datetime | None = None
+    refunded_at: AwareDatetime | None = None
     refund_subtotal: Decimal | None = None
 
     @field_validator("refund_subtotal", mode="before")
@@ -48,13 +48,6 @@ class RefundData(BaseModel):
         if amount < 0:
             raise ValueError("`refund_subtotal` must be greater than or equal to 0")
         return amount
-
-    @field_validator("refunded_at")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
 
 
 class RefundBody(BaseModel):
