@@ -63,7 +63,16 @@ def create_site(env: dict[str, str], prefix: str = "bench") -> tuple[str, str]:
 def server(env: dict[str, str], workers: int, kind: str = "granian") -> Iterator[int]:
     port = free_port()
     proc = subprocess.Popen(
-        [str(BIN / "goodword"), "serve", "--port", str(port), "--workers", str(workers), "--server", kind],
+        [
+            str(BIN / "goodword"),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--server",
+            kind,
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
