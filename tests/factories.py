@@ -32,3 +32,74 @@ class PersonFactory(factory.django.DjangoModelFactory):
 
 def make_key(site: Site, name: str = "test") -> IssuedKey:
     return api_key_create(site=site, name=name)
+
+
+# Request bodies. Each returns the `data` object of an origin request as a plain dict, with the
+# fields the contract requires; pass keyword arguments to add or override fields.
+
+
+class AffiliateMemberDataFactory(factory.DictFactory):
+    email = factory.Sequence(lambda n: f"affiliate{n}@example.com")
+
+
+class PurchaseDataFactory(factory.DictFactory):
+    email = factory.Sequence(lambda n: f"buyer{n}@example.com")
+    order_number = factory.Sequence(lambda n: f"ORDER-{n}")
+    subtotal = 100.44
+
+
+class EventDataFactory(factory.DictFactory):
+    email = factory.Sequence(lambda n: f"subscriber{n}@example.com")
+    event_category = "newsletter_subscription"
+    event_number = factory.Sequence(lambda n: f"EVENT-{n}")
+    subtotal = 100.44
+
+
+# Campaigns and coupons (goodword.campaigns).
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "campaigns.Campaign"
+
+    site = factory.SubFactory(SiteFactory)
+    slug = factory.Sequence(lambda n: f"campaign-{n}")
+    name = factory.LazyAttribute(lambda o: f"Campaign {o.slug}")
+    tags = factory.LazyFunction(lambda: ["invite"])
+    status = "Live"
+    joinable_category_names = factory.LazyFunction(lambda: ["affiliate_member"])
+    destination_url = "https://shop.example.com/"
+    created_at = factory.LazyFunction(now)
+    updated_at = factory.LazyFunction(now)
+
+
+class CouponListFactory(factory.django.DjangoModelFactory):
+    """A single-use pool; pass `static_code` for a static list."""
+
+    class Meta:
+        model = "campaigns.CouponList"
+
+    site = factory.SubFactory(SiteFactory)
+    identifier = factory.Sequence(lambda n: f"list-{n}")
+    created_at = factory.LazyFunction(now)
+
+
+class CouponFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "campaigns.Coupon"
+
+    coupon_list = factory.SubFactory(CouponListFactory)
+    site = factory.SelfAttribute("coupon_list.site")
+    code = factory.Sequence(lambda n: f"CODE-{n}")
+    created_at = factory.LazyFunction(now)
+
+
+class IncentiveFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "campaigns.Incentive"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    identifier = factory.Sequence(lambda n: f"incentive-{n}")
+    reason = "referrer"
+    incentive_type = "rebate"
+    amount = 10

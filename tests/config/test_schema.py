@@ -1,0 +1,452 @@
+"""Validating a configuration document: defaults, durations, and every error with its location."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from goodword.config.schema import (
+    ConfigError,
+    ConfigInvalid,
+    ExistingCouponList,
+    format_duration,
+    parse_duration,
+    program_validate,
+)
+from goodword.fraud import screening
+from goodword.fraud.policies import ALL_POLICIES, IP_ONLY, SIMILAR_EMAIL
+from tests.config.conftest import minimal_document
+
+# -- durations
+
+
+@pytest.mark.parametrize(
+    ("written", "seconds"),
+    [
+        (0, 0),
+        (90, 90),
+        ("30s", 30),
+        ("15m", 900),
+        ("24h", 86400),
+        ("7d", 604800),
+        (" 2h ", 7200),
+    ],
+)
+def test_durations_are_seconds_or_a_number_with_a_unit(written, seconds):
+    assert parse_duration(written) == seconds
+
+
+@pytest.mark.parametrize("written", [True, -1, 1.5, "1w", "h", "24 hours", "", None, 2**31])
+def test_anything_else_is_not_a_duration(written):
+    with pytest.raises(ValueError):
+        parse_duration(written)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "written"),
+    [(0, "0s"), (45, "45s"), (5400, "90m"), (3600, "1h"), (86400, "1d"), (90000, "25h")],
+)
+def test_durations_are_written_in_their_largest_whole_unit(seconds, written):
+    assert format_duration(seconds) == written
+
+
+@given(st.integers(min_value=0, max_value=2**31 - 1))
+def test_a_written_duration_reads_back_the_same(seconds):
+    assert parse_duration(format_duration(seconds)) == seconds
+
+
+# -- defaults
+
+
+def test_a_minimal_file_takes_the_documented_defaults():
+    # given a file with only a site slug
+    program = program_validate({"site": {"slug": "shop"}})
+
+    # then everything else is the default
+    site = program.site
+    assert (site.name, site.currency, site.base_url) == ("shop", "USD", None)
+    assert (site.sticky_advocate, site.void_on_refund) == (False, True)
+    fraud = program.fraud
+    assert fraud.policies == screening.DEFAULT_ACTIONS
+    assert list(fraud.policies) == list(ALL_POLICIES)
+    assert (fraud.approval_mode, fraud.approval_delay_seconds) == ("automatic", 86400)
+    assert (fraud.flagged_resolution, fraud.flagged_delay_seconds) == ("voided", 7 * 86400)
+    assert program.blocklist == program.coupon_lists == program.campaigns == ()
+
+
+def test_campaign_and_incentive_defaults():
+    program = program_validate(minimal_document())
+
+    campaign = program.campaigns[0]
+    assert campaign.name == "invite"
+    assert (campaign.status, campaign.tags, campaign.gate_email) == ("Live", (), False)
+    assert (campaign.starts_at, campaign.ends_at, campaign.offer_expiry_days) == (None, None, None)
+    rebate = campaign.incentives[0]
+    assert rebate.amount == Decimal("10.00")
+    assert (rebate.amount_type, rebate.currency, rebate.coupon_list) == ("fixed", None, None)
+    assert (rebate.description, rebate.criteria) == ("", {})
+
+
+def test_policies_left_out_keep_their_defaults_and_a_bare_yaml_off_means_off():
+    # given two policies set, one as YAML's bare `off` (read as false)
+    document = {
+        "site": {"slug": "shop"},
+        "fraud": {"policies": {SIMILAR_EMAIL: "block", IP_ONLY: False}},
+    }
+
+    policies = program_validate(document).fraud.policies
+
+    assert policies == {**screening.DEFAULT_ACTIONS, SIMILAR_EMAIL: "block", IP_ONLY: "off"}
+
+
+def test_values_are_normalised():
+    document = minimal_document()
+    document["site"].update(currency="eur", base_url="https://refer.shop.example/")
+    document["blocklist"] = ["  *@SPAM.example ", "10.0.0.7/24", {"value": "1.2.3.4", "note": "x"}]
+    incentive = document["campaigns"][0]["incentives"][0]
+    incentive.update(amount="12.5", criteria={"subtotal_min": 49.99, "new_customer": True})
+    document["campaigns"][0]["starts_at"] = "2026-08-01T02:00:00+02:00"
+
+    program = program_validate(document)
+
+    assert program.site.currency == "EUR"
+    assert program.site.base_url == "https://refer.shop.example"
+    assert [(e.value, e.note) for e in program.blocklist] == [
+        ("*@spam.example", ""),
+        ("10.0.0.0/24", ""),
+        ("1.2.3.4", "x"),
+    ]
+    rebate = program.campaigns[0].incentives[0]
+    assert rebate.amount == Decimal("12.50")
+    # stored criteria: amounts as exact decimal strings, never floats
+    assert rebate.criteria == {"new_customer": True, "subtotal_min": "49.99"}
+    assert program.campaigns[0].starts_at == datetime(2026, 8, 1, tzinfo=UTC)
+
+
+def test_an_incentive_may_use_a_coupon_list_the_site_has_but_the_file_omits():
+    document = minimal_document()
+    document["campaigns"][0]["incentives"][1]["coupon_list"] = "old-pool"
+
+    program = program_validate(
+        document, existing_coupon_lists={"old-pool": ExistingCouponList(None, 3)}
+    )
+
+    assert program.campaigns[0].incentives[1].coupon_list == "old-pool"
+
+
+# -- errors, each with its location
+
+
+def edit(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    """Set (or with value DROP, remove) the item at a dotted path; list indexes are numbers."""
+
+    def apply(document: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        node: Any = document
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+        key: Any = int(last) if isinstance(node, list) else last
+        if value is DROP:
+            del node[key]
+        else:
+            node[key] = value
+
+    return apply
+
+
+class _Drop:
+    def __repr__(self) -> str:
+        return "DROP"
+
+
+DROP = _Drop()
+C0 = "campaigns.0"
+I0 = "campaigns.0.incentives.0"
+I1 = "campaigns.0.incentives.1"
+
+ERRORS = [
+    # the document
+    ("version", 2, "version", "format version 1, not 2"),
+    ("colour", "red", "colour", "unknown key"),
+    ("site", DROP, "site", "required"),
+    ("campaigns", {"slug": "x"}, "campaigns", "must be a list"),
+    # site
+    ("site.slug", "My Shop", "site.slug", "is not a valid site slug"),
+    ("site.slug", DROP, "site.slug", "required"),
+    ("site.currency", "dollars", "site.currency", "three-letter ISO currency code"),
+    ("site.base_url", "not a url", "site.base_url", "is not an http(s) URL"),
+    ("site.sticky_advocate", "yes", "site.sticky_advocate", "must be true or false"),
+    ("site.name", "", "site.name", "must not be empty"),
+    ("site.colour", "red", "site.colour", "unknown key"),
+    # fraud
+    ("fraud.policies", {"Nope": "block"}, "fraud.policies.Nope", "unknown fraud policy 'Nope'"),
+    (
+        "fraud.policies",
+        {SIMILAR_EMAIL: "maybe"},
+        f'fraud.policies["{SIMILAR_EMAIL}"]',
+        "'maybe' is not an action",
+    ),
+    ("fraud.approval.mode", "sometimes", "fraud.approval.mode", "must be one of automatic, manual"),
+    ("fraud.approval.delay", "3 weeks", "fraud.approval.delay", "must be a duration"),
+    ("fraud.approval.flagged.resolution", "ignored", "fraud.approval.flagged.resolution", "one of"),
+    ("fraud.approval.flagged.delay", -5, "fraud.approval.flagged.delay", "between 0 and"),
+    ("fraud.approval.flagged.after", "1d", "fraud.approval.flagged.after", "unknown key"),
+    ("fraud.rules", [], "fraud.rules", "unknown key"),
+    # blocklist
+    ("blocklist", ["*"], "blocklist[0]", "is not an email pattern, IP address or CIDR range"),
+    ("blocklist", ["*@*"], "blocklist[0]", "would block every email address"),
+    ("blocklist", ["1.2.3.4", "1.2.3.4"], "blocklist[1]", "already listed at blocklist[0]"),
+    ("blocklist", [5], "blocklist[0]", "not a number"),
+    ("blocklist", [{"note": "x"}], "blocklist[0].value", "required"),
+    ("blocklist", [{"value": "1.2.3.4", "why": "x"}], "blocklist[0].why", "unknown key"),
+    # coupon lists
+    ("coupon_lists.1.identifier", "has space", "coupon_lists[1].identifier", "not a valid"),
+    ("coupon_lists.1.identifier", DROP, "coupon_lists[1].identifier", "required"),
+    ("coupon_lists.1.identifier", "pool", "coupon_lists[1].identifier", "already defined at"),
+    ("coupon_lists.1.static_code", "", "coupon_lists[1].static_code", "must not be empty"),
+    ("coupon_lists.1.codes", [], "coupon_lists[1].codes", "unknown key"),
+    # campaigns
+    (f"{C0}.slug", DROP, "campaigns[0].slug", "required"),
+    (f"{C0}.destination_url", "ftp://x", "campaigns[0].destination_url", "not an http(s) URL"),
+    (f"{C0}.destination_url", DROP, "campaigns[0].destination_url", "required"),
+    (f"{C0}.joinable", [], "campaigns[0].joinable", "at least one origin"),
+    (f"{C0}.joinable", DROP, "campaigns[0].joinable", "required"),
+    (f"{C0}.joinable", "purchase", "campaigns[0].joinable", "must be a list"),
+    (f"{C0}.tags", ["a", "a"], "campaigns[0].tags[1]", "listed twice"),
+    (f"{C0}.tags", [1], "campaigns[0].tags[0]", "must be a string"),
+    (f"{C0}.status", "live", "campaigns[0].status", "Live, Test, Disabled, Scheduled"),
+    (f"{C0}.status", "Scheduled", "campaigns[0].starts_at", "a Scheduled campaign needs"),
+    (f"{C0}.starts_at", "2026-08-01", "campaigns[0].starts_at", "needs a timezone"),
+    (f"{C0}.starts_at", "soon", "campaigns[0].starts_at", "date and time"),
+    (f"{C0}.offer_expiry_days", 0, "campaigns[0].offer_expiry_days", "between 1 and"),
+    (f"{C0}.gate_email", 1, "campaigns[0].gate_email", "must be true or false"),
+    (f"{C0}.extra", 1, "campaigns[0].extra", "unknown key"),
+    # incentives
+    (f"{I0}.reason", "refer", "campaigns[0].incentives[0].reason", "must be one of referrer"),
+    (f"{I0}.type", "cash", "campaigns[0].incentives[0].type", "discount_coupon, rebate, other"),
+    (f"{I1}.identifier", "rebate", "campaigns[0].incentives[1].identifier", "already defined"),
+    (f"{I0}.amount", -1, "campaigns[0].incentives[0].amount", "must not be negative"),
+    (f"{I0}.amount", "ten", "campaigns[0].incentives[0].amount", "must be a number"),
+    (f"{I0}.amount", True, "campaigns[0].incentives[0].amount", "must be a number"),
+    (
+        f"{I0}.amount",
+        10**13,
+        "campaigns[0].incentives[0].amount",
+        "must be at most 999999999999.99",
+    ),
+    (f"{I0}.amount_type", "percent", "campaigns[0].incentives[0].amount_type", "fixed, percent"),
+    (f"{I0}.currency", "$", "campaigns[0].incentives[0].currency", "ISO currency code"),
+    (f"{I0}.coupon_list", "pool", "campaigns[0].incentives[0].coupon_list", "only a discount_c"),
+    (f"{I1}.coupon_list", DROP, "campaigns[0].incentives[1].coupon_list", "needs a coupon_list"),
+    (
+        f"{I1}.coupon_list",
+        "friend-5",
+        "campaigns[0].incentives[1].coupon_list",
+        "unknown coupon list 'friend-5'",
+    ),
+    (f"{I0}.reward", 1, "campaigns[0].incentives[0].reward", "unknown key"),
+    # criteria
+    (f"{I0}.criteria", [], "campaigns[0].incentives[0].criteria", "must be a mapping"),
+    (f"{I0}.criteria.bogus", 1, "campaigns[0].incentives[0].criteria.bogus", "unknown key"),
+    (
+        f"{I0}.criteria.new_customer",
+        "yes",
+        "campaigns[0].incentives[0].criteria.new_customer",
+        "must be true or false",
+    ),
+    (
+        f"{I0}.criteria.subtotal_min",
+        -1,
+        "campaigns[0].incentives[0].criteria.subtotal_min",
+        "must not be negative",
+    ),
+    (
+        f"{I0}.criteria.referrals_max",
+        1.5,
+        "campaigns[0].incentives[0].criteria.referrals_max",
+        "whole number",
+    ),
+    (
+        f"{I0}.criteria.reward_uniqueness",
+        "always",
+        "campaigns[0].incentives[0].criteria.reward_uniqueness",
+        "once_per_friend",
+    ),
+    (
+        f"{I0}.criteria.friend_event_category",
+        3,
+        "campaigns[0].incentives[0].criteria.friend_event_category",
+        "must be a string",
+    ),
+    (
+        f"{I0}.criteria.offer_not_expired",
+        None,
+        "campaigns[0].incentives[0].criteria.offer_not_expired",
+        "true or false",
+    ),
+    (f"{I0}.criteria.cap_total", 0, "campaigns[0].incentives[0].criteria.cap_total", "between 1"),
+    (
+        f"{I0}.criteria.cap_per_month",
+        0,
+        "campaigns[0].incentives[0].criteria.cap_per_month",
+        "between 1",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "loc", "message"), ERRORS, ids=[f"{e[0]}={e[1]!r}" for e in ERRORS]
+)
+def test_each_error_is_reported_at_its_location(path, value, loc, message):
+    # given a valid document with one thing wrong
+    document = minimal_document()
+    edit(path, value)(document)
+
+    # when it is validated
+    with pytest.raises(ConfigInvalid) as refused:
+        program_validate(document)
+
+    # then that one error is reported, where it is
+    assert refused.value.code == "config_invalid"
+    assert [e.loc for e in refused.value.errors] == [loc]
+    assert message in refused.value.errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("criteria", "loc"),
+    [
+        ({"subtotal_min": 60, "subtotal_max": 50}, "subtotal_max"),
+        ({"referrals_min": 3, "referrals_max": 2}, "referrals_max"),
+    ],
+)
+def test_a_range_must_not_be_upside_down(criteria, loc):
+    document = minimal_document()
+    edit(f"{I0}.criteria", criteria)(document)
+
+    with pytest.raises(ConfigInvalid) as refused:
+        program_validate(document)
+
+    assert refused.value.errors == [
+        ConfigError(f"campaigns[0].incentives[0].criteria.{loc}", refused.value.errors[0].message)
+    ]
+
+
+def test_a_percentage_is_at_most_100_and_has_no_currency():
+    document = minimal_document()
+    edit(
+        I0,
+        {
+            "identifier": "p",
+            "reason": "referrer",
+            "type": "rebate",
+            "amount": 150,
+            "amount_type": "percentage",
+            "currency": "USD",
+        },
+    )(document)
+
+    with pytest.raises(ConfigInvalid) as refused:
+        program_validate(document)
+
+    assert [str(e) for e in refused.value.errors] == [
+        "campaigns[0].incentives[0].amount: a percentage must be between 0 and 100",
+        "campaigns[0].incentives[0].currency: only a fixed amount has a currency",
+    ]
+
+
+def test_a_campaign_ends_after_it_starts():
+    document = minimal_document()
+    edit(f"{C0}.starts_at", "2026-08-01T00:00:00Z")(document)
+    edit(f"{C0}.ends_at", "2026-08-01T00:00:00Z")(document)
+
+    with pytest.raises(ConfigInvalid) as refused:
+        program_validate(document)
+
+    assert [str(e) for e in refused.value.errors] == [
+        "campaigns[0].ends_at: must be later than starts_at"
+    ]
+
+
+def test_a_duplicate_campaign_slug_names_the_first():
+    document = minimal_document()
+    document["campaigns"].append(dict(document["campaigns"][0]))
+
+    with pytest.raises(ConfigInvalid) as refused:
+        program_validate(document)
+
+    assert [str(e) for e in refused.value.errors] == [
+        "campaigns[1].slug: campaign 'invite' is already defined at campaigns[0]"
+    ]
+
+
+def test_a_pool_that_holds_codes_cannot_become_a_static_list():
+    document = minimal_document()
+    edit("coupon_lists.0.static_code", "SAVE5")(document)
+
+    with pytest.raises(ConfigInvalid) as refused:
+        program_validate(
+            document, existing_coupon_lists={"pool": ExistingCouponList(None, pool_size=250)}
+        )
+
+    assert [str(e) for e in refused.value.errors] == [
+        "coupon_lists[0].static_code: coupon list 'pool' already holds 250 single-use codes, "
+        "so it cannot become a static-code list"
+    ]
+
+
+def test_an_empty_pool_may_become_a_static_list():
+    document = minimal_document()
+    edit("coupon_lists.0.static_code", "SAVE5")(document)
+
+    program = program_validate(
+        document, existing_coupon_lists={"pool": ExistingCouponList(None, pool_size=0)}
+    )
+
+    assert program.coupon_lists[0].static_code == "SAVE5"
+
+
+@pytest.mark.parametrize("document", [None, [], "site: x", 3], ids=repr)
+def test_a_document_that_is_not_a_mapping_is_refused(document):
+    with pytest.raises(ConfigInvalid) as refused:
+        program_validate(document)
+
+    assert [e.loc for e in refused.value.errors] == ["(document)"]
+    assert "must be a mapping" in refused.value.errors[0].message
+
+
+def test_every_error_is_reported_at_once():
+    # given a file with errors in every section
+    document = minimal_document()
+    edit("site.currency", "dollars")(document)
+    edit("fraud.approval.delay", "soon")(document)
+    edit("blocklist", ["nope"])(document)
+    edit("coupon_lists.1.static_code", 5)(document)
+    edit(f"{C0}.status", "Paused")(document)
+    edit(f"{I0}.criteria.cap_total", 0)(document)
+    edit(f"{I1}.coupon_list", "friend-5")(document)
+
+    # when it is validated
+    with pytest.raises(ConfigInvalid) as refused:
+        program_validate(document)
+
+    # then all seven are listed, each where it is, and the message carries them all
+    locs = [e.loc for e in refused.value.errors]
+    assert locs == [
+        "site.currency",
+        "fraud.approval.delay",
+        "blocklist[0]",
+        "coupon_lists[1].static_code",
+        "campaigns[0].status",
+        "campaigns[0].incentives[0].criteria.cap_total",
+        "campaigns[0].incentives[1].coupon_list",
+    ]
+    assert "campaigns[0].incentives[1].coupon_list: unknown coupon list 'friend-5'" in (
+        refused.value.message
+    )
+    assert refused.value.message.startswith("Invalid configuration (7 errors):")
