@@ -22,14 +22,6 @@ CONTRACT_DIR = Path(__file__).resolve().parents[2] / "shared" / "contract"
 NOW = datetime(2026, 7, 7, 18, 0, 0, tzinfo=UTC)
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "src_bug(reason): the test exposes a known bug in src/ and fails until it is fixed; "
-        "deselect with -m 'not src_bug'",
-    )
-
-
 @pytest.fixture
 def frozen_now(time_machine) -> datetime:
     """The clock stands still at NOW for the whole test."""

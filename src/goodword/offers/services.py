@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid as uuidlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -269,13 +269,7 @@ def claim_record(
         Visitor.objects.get_or_create(
             site_id=offer.site_id, uuid=visitor_uuid, defaults={"created_at": stamp}
         )
-        claim = (
-            Claim.objects.select_for_update().filter(offer=offer, visitor_uuid=visitor_uuid).first()
-        )
-        if claim is None:
-            claim = Claim(
-                site_id=offer.site_id, offer=offer, visitor_uuid=visitor_uuid, created_at=stamp
-            )
+        claim = _lock_or_create_claim(offer=offer, visitor_uuid=visitor_uuid, stamp=stamp)
         claim.clicked_at = stamp
         claim.link = resolved.link
         claim.channel = resolved.link.channel
@@ -289,6 +283,31 @@ def claim_record(
             claim.friend_coupon_code = _click_coupon(resolved)
         claim.save()
     return claim
+
+
+def _lock_or_create_claim(
+    *, offer: AdvocateOffer, visitor_uuid: uuidlib.UUID, stamp: datetime
+) -> Claim:
+    """The visitor's claim on the offer, locked; made on the first click. Simultaneous first
+    clicks (one browser, several tabs) meet at the unique index and share one claim."""
+    for _ in range(3):
+        claim = (
+            Claim.objects.select_for_update().filter(offer=offer, visitor_uuid=visitor_uuid).first()
+        )
+        if claim is not None:
+            return claim
+        try:
+            with transaction.atomic():
+                return Claim.objects.create(
+                    site_id=offer.site_id,
+                    offer=offer,
+                    visitor_uuid=visitor_uuid,
+                    created_at=stamp,
+                    clicked_at=stamp,
+                )
+        except IntegrityError:
+            continue  # another click made it first: lock that one
+    raise RuntimeError("could not record the claim")
 
 
 def _click_coupon(resolved: ResolvedLink) -> str | None:
