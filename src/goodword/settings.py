@@ -79,6 +79,10 @@ def _database() -> dict[str, object]:
         if _env_bool("GOODWORD_PG_PREPARE", True):
             options = dict(config.get("OPTIONS") or {})  # type: ignore[call-overload]
             options.setdefault("prepare_threshold", 5)
+            # The hot paths' statements are indexed lookups whatever the values: a generic plan
+            # is right for them, while PostgreSQL's default re-plans a large UNION on every run
+            # when its custom plans look cheaper (measured: 1.8 ms against 0.5 ms a query).
+            options.setdefault("options", "-c plan_cache_mode=force_generic_plan")
             config["OPTIONS"] = options
     return config
 

@@ -10,13 +10,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 
 
+@cache
 def is_postgres() -> bool:
-    return connection.vendor == "postgresql"
+    # One database per process; asked on every statement of the hot paths, so asked once.
+    return "postgresql" in str(settings.DATABASES["default"]["ENGINE"])
 
 
 def cast(placeholder: str, pg_type: str) -> str:

@@ -18,6 +18,7 @@ from uuid import UUID
 from django.db import connection, transaction
 
 from goodword.core.clock import now
+from goodword.core.db import is_postgres
 from goodword.core.errors import DomainError
 from goodword.origins.models import Origin, OriginType
 from goodword.people.models import Person
@@ -245,7 +246,7 @@ def origin_create(*, site: SiteRef, data: OriginData) -> OriginResult:
         fingerprint=fingerprint(data.sent),
         created_at=stamp,
     )
-    if connection.vendor == "postgresql":
+    if is_postgres():
         origin_id, person_id = _insert_postgres(origin, data.person)
     else:
         origin_id, person_id = _insert_generic(origin, data.person)
