@@ -16,6 +16,7 @@ from django.test import Client
 
 from goodword.sites import auth
 from goodword.sites.models import Site
+from goodword.worker.loop import drain
 from tests.factories import SiteFactory, make_key
 
 CONTRACT_DIR = Path(__file__).resolve().parents[2] / "shared" / "contract"
@@ -93,12 +94,22 @@ def api_site(db) -> ApiSite:
 
 
 class ApiClient:
-    """Django's test client speaking the Talkable API with a Bearer key."""
+    """Django's test client speaking the Talkable API with a Bearer key.
 
-    def __init__(self, key: str | None, *, basic: bool = False) -> None:
+    After each request it runs the jobs that request made due (attribution of a friend's
+    purchase), through the worker's own code, as a `goodword worker` beside the server would:
+    tests then read the referral a purchase made. `drain=False` leaves them queued."""
+
+    def __init__(self, key: str | None, *, basic: bool = False, drain: bool = True) -> None:
         self.client = Client()
         self.key = key
         self.basic = basic
+        self.drain = drain
+
+    def _after(self, response: Any) -> Any:
+        if self.drain:
+            drain()
+        return response
 
     def _headers(self) -> dict[str, str]:
         if self.key is None:
@@ -111,13 +122,20 @@ class ApiClient:
     def post(self, path: str, body: Any, raw: bool = False, **extra: Any) -> Any:
         """`extra` goes to Django's client as WSGI environ (e.g. REMOTE_ADDR)."""
         data = body if raw else json.dumps(body)
-        return self.client.post(
-            path, data=data, content_type="application/json", headers=self._headers(), **extra
+        return self._after(
+            self.client.post(
+                path, data=data, content_type="application/json", headers=self._headers(), **extra
+            )
         )
 
     def put(self, path: str, body: Any) -> Any:
-        return self.client.put(
-            path, data=json.dumps(body), content_type="application/json", headers=self._headers()
+        return self._after(
+            self.client.put(
+                path,
+                data=json.dumps(body),
+                content_type="application/json",
+                headers=self._headers(),
+            )
         )
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> Any:

@@ -23,6 +23,7 @@ from goodword.core.errors import DomainError
 from goodword.origins.models import Origin, OriginType
 from goodword.people.models import Person
 from goodword.sites.auth import SiteRef
+from goodword.worker.models import Job
 
 
 @dataclass(slots=True)
@@ -87,6 +88,7 @@ _ORIGIN_COLUMNS = [str(f.column) for f in _ORIGIN_FIELDS]
 _JSON_COLUMNS = {"coupon_codes", "items", "campaign_tags"}
 _P = Person._meta.db_table
 _O = Origin._meta.db_table
+_J = Job._meta.db_table
 
 _IDENTITY: dict[str, tuple[str, str]] = {
     OriginType.PURCHASE: (
@@ -110,6 +112,8 @@ def _pg_sql(kind: str) -> str:
     - `o`: the origin; a concurrent twin meets it at the unique index (DO NOTHING).
     - `u`: the person's fields updated, only when the origin was stored and the person was not
       new (a row may be modified once per statement, and a new person already has the fields).
+    - `j`: the follow-up job for the worker (attribution), when the caller asked for one: it
+      exists exactly when the origin does.
     """
     match, conflict = _IDENTITY[kind]
     casts = {"ip_address": "::inet", "uuid": "::uuid"}
@@ -151,6 +155,11 @@ WITH existing AS (
   WHERE id = (SELECT id FROM p) AND EXISTS (SELECT 1 FROM o) AND NOT EXISTS (SELECT 1 FROM ins_p)
     AND ({changed} OR NOT custom_properties @> %(p_custom)s::jsonb)
   RETURNING id
+), j AS (
+  INSERT INTO {_J} (site_id, kind, ref_id, payload, run_after, attempts, last_error, created_at)
+  SELECT %(site_id)s, %(job_kind)s::text, o.id, %(job_payload)s::jsonb, %(created_at)s, 0, '',
+         %(created_at)s
+  FROM o WHERE %(job_kind)s::text IS NOT NULL
 )
 SELECT (SELECT id FROM o), (SELECT id FROM ins_p), (SELECT id FROM p), (SELECT count(*) FROM u)
 """
@@ -207,7 +216,17 @@ def _duplicate_error(kind: str) -> DomainError:
     )
 
 
-def origin_create(*, site: SiteRef, data: OriginData) -> OriginResult:
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """A job to enqueue together with a new origin (never for a repeated one)."""
+
+    kind: str
+    payload: dict[str, Any]
+
+
+def origin_create(
+    *, site: SiteRef, data: OriginData, follow_up: FollowUp | None = None
+) -> OriginResult:
     """Store an origin and upsert its person; idempotent on the origin's identity.
 
     Same identity, same data: the stored origin comes back and nothing changes. Same identity,
@@ -247,9 +266,9 @@ def origin_create(*, site: SiteRef, data: OriginData) -> OriginResult:
         created_at=stamp,
     )
     if is_postgres():
-        origin_id, person_id = _insert_postgres(origin, data.person)
+        origin_id, person_id = _insert_postgres(origin, data.person, follow_up)
     else:
-        origin_id, person_id = _insert_generic(origin, data.person)
+        origin_id, person_id = _insert_generic(origin, data.person, follow_up)
     if origin_id is not None:
         origin.pk = origin_id
         origin.person_id = person_id
@@ -262,7 +281,9 @@ def origin_create(*, site: SiteRef, data: OriginData) -> OriginResult:
     return OriginResult(origin=existing, created=False)
 
 
-def _insert_postgres(origin: Origin, person: PersonData) -> tuple[int | None, int]:
+def _insert_postgres(
+    origin: Origin, person: PersonData, follow_up: FollowUp | None
+) -> tuple[int | None, int]:
     from psycopg import Cursor
     from psycopg.types.json import Jsonb
 
@@ -270,6 +291,8 @@ def _insert_postgres(origin: Origin, person: PersonData) -> tuple[int | None, in
     for column in _JSON_COLUMNS:
         params[column] = Jsonb(params[column])
     params.update(
+        job_kind=follow_up.kind if follow_up else None,
+        job_payload=Jsonb(follow_up.payload if follow_up else {}),
         email=person.email,
         p_custom=Jsonb(person.custom_properties or {}),
         **{f"p_{c}": getattr(person, c) for c in _PERSON_UPDATABLE},
@@ -297,7 +320,9 @@ def _insert_postgres(origin: Origin, person: PersonData) -> tuple[int | None, in
     raise RuntimeError("could not store origin after repeated concurrent conflicts")
 
 
-def _insert_generic(origin: Origin, person: PersonData) -> tuple[int | None, int]:
+def _insert_generic(
+    origin: Origin, person: PersonData, follow_up: FollowUp | None
+) -> tuple[int | None, int]:
     ops = connection.ops
     stamp = ops.adapt_datetimefield_value(origin.created_at)
     person_params = [
@@ -331,6 +356,15 @@ def _insert_generic(origin: Origin, person: PersonData) -> tuple[int | None, int
             # Undo the person update too: a refused or repeated origin changes nothing.
             transaction.set_rollback(True)
             return None, 0
+        if follow_up is not None:
+            Job.objects.create(
+                site_id=origin.site_id,
+                kind=follow_up.kind,
+                ref_id=row[0],
+                payload=follow_up.payload,
+                run_after=origin.created_at,
+                created_at=origin.created_at,
+            )
     return int(row[0]), person_id
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -21,6 +22,10 @@ from goodword.referrals.models import Actor, Referral, ReferralEvent, ReferralSt
 from goodword.referrals.transitions import check_transition
 from goodword.sites.auth import SiteRef
 from goodword.sites.program import program_for
+from goodword.worker import queue
+
+# The worker job that attributes and screens a friend's origin (referrals/jobs.py runs it).
+ATTRIBUTE = "attribute"
 
 
 @dataclass(frozen=True)
@@ -200,6 +205,7 @@ def referral_set_status(
             '`status` must be within ["pending", "flagged", "approved", "voided", "blocked"]',
         )
     origin = origin_by_slug(site=site, origin_slug=origin_slug)
+    settle_attribution(origin=origin)
     with transaction.atomic():
         referral = _lock_referral(origin)
         if referral is None:
@@ -216,6 +222,7 @@ def origin_refund(
 ) -> Origin:
     """Mark an origin refunded; void its referral while pending or flagged (site setting)."""
     origin = origin_by_slug(site=site, origin_slug=origin_slug)
+    settle_attribution(origin=origin)
     program = program_for(site.id)
     with transaction.atomic():
         locked = Origin.objects.select_for_update().get(pk=origin.pk)
@@ -251,3 +258,19 @@ def origin_refund(
                     reason="friend's origin refunded",
                 )
     return locked
+
+
+def settle_attribution(*, origin: Origin, wait_seconds: float = 5.0) -> None:
+    """Make sure the origin's attribution has run before its referral is read or changed.
+
+    A merchant may approve or refund an order right after reporting it; the referral must not
+    be missed because the worker has not reached it yet. The job runs here if it is due and
+    free; if another worker holds it, this waits for that worker to finish."""
+    deadline = time.monotonic() + wait_seconds
+    while queue.pending_for(kind=ATTRIBUTE, ref_id=origin.pk):
+        for job in queue.claim(limit=1, kind=ATTRIBUTE, ref_id=origin.pk):
+            queue.run_one(job)
+        if time.monotonic() > deadline:
+            return
+        if queue.pending_for(kind=ATTRIBUTE, ref_id=origin.pk):
+            time.sleep(0.05)

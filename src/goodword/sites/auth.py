@@ -92,3 +92,9 @@ _MISSING = (
     "API key is required: send it as a Bearer token or as the HTTP Basic user name "
     "with an empty password."
 )
+
+
+def site_ref(site_id: int) -> SiteRef:
+    """A SiteRef by id (workers know a job's site, not a key)."""
+    site = Site.objects.only("id", "slug", "currency").get(pk=site_id)
+    return SiteRef(id=site.id, slug=site.slug, currency=site.currency)

@@ -25,8 +25,9 @@ from goodword.core.errors import ValidationFailed
 from goodword.core.http import client_ip
 from goodword.offers.services import offer_for_origin, offer_json, validate_channels
 from goodword.origins.models import Origin, OriginType
-from goodword.origins.services import OriginData, PersonData, origin_create
-from goodword.referrals.services import referral_for_origin
+from goodword.origins.services import FollowUp, OriginData, PersonData, origin_create
+from goodword.referrals.services import ATTRIBUTE
+from goodword.sites.program import program_for
 
 router = Router(tags=["Origins"])
 
@@ -133,12 +134,13 @@ def _create(request: HttpRequest, kind: str, site_slug: str | None, data: Person
     site = request_site(request, site_slug)
     channels = validate_channels(data.sharing_channels)
     origin_data = to_origin_data(kind, data, request)
-    result = origin_create(site=site, data=origin_data)
+    # A friend's purchase or event is attributed and screened by the worker, from a job stored
+    # with the origin (ENGINE.md's `in_progress`): the request does the one write.
+    follow_up = None
+    if kind != OriginType.AFFILIATE_MEMBER and program_for(site.id).campaigns:
+        follow_up = FollowUp(ATTRIBUTE, {"phone": origin_data.person.phone_number})
+    result = origin_create(site=site, data=origin_data, follow_up=follow_up)
     origin = result.origin
-    if kind != OriginType.AFFILIATE_MEMBER:
-        referral_for_origin(
-            site=site, origin=origin, phone=origin_data.person.phone_number, fresh=result.created
-        )
     view = offer_for_origin(
         site=site,
         origin=origin,

@@ -1,0 +1,98 @@
+"""`goodword worker`: claim due jobs, run them, repeat; stop cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import threading
+import time
+from types import FrameType
+
+from goodword.worker import queue
+
+log = logging.getLogger("goodword.worker")
+
+# Modules whose @handler registrations the worker runs.
+JOB_MODULES = ("goodword.referrals.jobs",)
+
+
+def load_handlers() -> None:
+    import importlib
+
+    for name in JOB_MODULES:
+        importlib.import_module(name)
+
+
+def _event(event: str, **fields: object) -> None:
+    # One JSON object a line: easy to grep, easy to ship to a log pipeline.
+    log.info(json.dumps({"event": event, "pid": os.getpid(), **fields}, default=str))
+
+
+class Worker:
+    def __init__(self, *, batch: int = 100, poll: float = 0.2) -> None:
+        self.batch = batch
+        self.poll = poll
+        self.stopping = threading.Event()
+        load_handlers()
+
+    def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
+        self.stopping.set()
+
+    def run(self, *, once: bool = False) -> int:
+        """Work until stopped (or, with `once`, until nothing is due). Returns jobs done."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            # Outside the main thread (tests) signals cannot be set; stop() is called directly.
+            with contextlib.suppress(ValueError):
+                signal.signal(sig, self.stop)
+        _event("worker_started", batch=self.batch, once=once)
+        total = 0
+        while not self.stopping.is_set():
+            done = self.run_batch()
+            total += done
+            if done == 0:
+                if once:
+                    break
+                self.stopping.wait(self.poll)
+        _event("worker_stopped", jobs_done=total)
+        return total
+
+    def run_batch(self) -> int:
+        """Claim one batch and work through it; 0 when nothing was due."""
+        from django.db import close_old_connections
+
+        close_old_connections()
+        jobs = queue.claim(limit=self.batch)
+        if not jobs:
+            return 0
+        started = time.perf_counter()
+        outcomes: dict[str, int] = {}
+        for index, job in enumerate(jobs):
+            if self.stopping.is_set():
+                queue.release(jobs[index:])
+                break
+            outcome = queue.run_one(job)
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        _event(
+            "batch",
+            claimed=len(jobs),
+            ms=round((time.perf_counter() - started) * 1000, 1),
+            **outcomes,
+        )
+        return len(jobs)
+
+
+def drain(*, limit: int = 10_000) -> int:
+    """Run everything due now, in this thread (tests, `goodword worker --once`)."""
+    load_handlers()
+    done = 0
+    while done < limit:
+        jobs = queue.claim(limit=100)
+        if not jobs:
+            break
+        for job in jobs:
+            queue.run_one(job)
+        done += len(jobs)
+    return done

@@ -1,0 +1,176 @@
+"""Enqueue, claim, complete and fail jobs (ADR 0001).
+
+Claiming is one conditional UPDATE: on PostgreSQL the rows are picked with
+`FOR UPDATE SKIP LOCKED`, so any number of workers take disjoint batches; on SQLite the
+immediate transaction serialises claimers. A claim sets a lease (`claimed_until`) and a token.
+A job's effect and the deletion of the job commit in one transaction, and the deletion only
+happens while the token is still ours: a worker that lost its lease (it stalled past it and
+another worker took the job) rolls its effect back.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+
+from goodword.core.clock import now
+from goodword.core.db import fetch, is_postgres
+from goodword.worker.models import Job
+
+log = logging.getLogger("goodword.worker")
+
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 10
+_T = Job._meta.db_table
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    site_id: int
+    kind: str
+    ref_id: int | None
+    payload: dict[str, Any]
+    attempts: int
+    token: str
+
+
+def enqueue(
+    *,
+    site_id: int,
+    kind: str,
+    ref_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+    run_after: datetime | None = None,
+) -> Job:
+    """Add a job; call it inside the transaction of the change that causes it."""
+    stamp = now()
+    return Job.objects.create(
+        site_id=site_id,
+        kind=kind,
+        ref_id=ref_id,
+        payload=payload or {},
+        run_after=run_after or stamp,
+        created_at=stamp,
+    )
+
+
+def claim(*, limit: int, kind: str | None = None, ref_id: int | None = None) -> list[Claimed]:
+    """Lease up to `limit` due jobs (optionally one kind, or the jobs about one row)."""
+    stamp = now()
+    token = secrets.token_hex(16)
+    where = [
+        "failed_at IS NULL",
+        "run_after <= %s",
+        "(claimed_until IS NULL OR claimed_until < %s)",
+    ]
+    params: list[Any] = [stamp, stamp]
+    if kind is not None:
+        where.append("kind = %s")
+        params.append(kind)
+    if ref_id is not None:
+        where.append("ref_id = %s")
+        params.append(ref_id)
+    lock = " FOR UPDATE SKIP LOCKED" if is_postgres() else ""
+    sql = (
+        f"UPDATE {_T} SET claimed_until = %s, claim_token = %s, attempts = attempts + 1 "
+        f"WHERE id IN (SELECT id FROM {_T} WHERE {' AND '.join(where)} "
+        f"ORDER BY run_after, id LIMIT %s{lock}) "
+        f"RETURNING id, site_id, kind, ref_id, payload, attempts"
+    )
+    rows = fetch(sql, [stamp + LEASE, token, *params, limit])
+    claimed = [
+        Claimed(
+            id=row[0],
+            site_id=row[1],
+            kind=row[2],
+            ref_id=row[3],
+            payload=_json(row[4]),
+            attempts=row[5],
+            token=token,
+        )
+        for row in rows
+    ]
+    claimed.sort(key=lambda c: c.id)
+    return claimed
+
+
+def _json(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    import json
+
+    return dict(json.loads(value or "{}"))
+
+
+def complete(job: Claimed) -> bool:
+    """Delete a job we still hold; call inside the transaction that applied its effect."""
+    deleted, _ = Job.objects.filter(pk=job.id, claim_token=job.token).delete()
+    return deleted == 1
+
+
+def release(jobs: list[Claimed]) -> None:
+    """Give back leases not worked on (a worker stopping mid-batch)."""
+    for job in jobs:
+        Job.objects.filter(pk=job.id, claim_token=job.token).update(
+            claimed_until=None, claim_token=None, attempts=max(job.attempts - 1, 0)
+        )
+
+
+def fail(job: Claimed, error: str) -> None:
+    """Record a failed attempt: retry later with exponential backoff, or park the job."""
+    stamp = now()
+    update: dict[str, Any] = {
+        "claimed_until": None,
+        "claim_token": None,
+        "last_error": error[:4000],
+    }
+    if job.attempts >= MAX_ATTEMPTS:
+        update["failed_at"] = stamp
+    else:
+        update["run_after"] = stamp + timedelta(seconds=min(2**job.attempts, 3600))
+    Job.objects.filter(pk=job.id, claim_token=job.token).update(**update)
+
+
+Handler = Callable[[Claimed], None]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def run_one(job: Claimed) -> str:
+    """Run a claimed job, its effect and its completion in one transaction.
+
+    Returns "done", "lost" (our lease ran out and another worker took the job: our effect is
+    rolled back, it runs there) or "failed" (recorded for a retry, or parked)."""
+    fn = HANDLERS.get(job.kind)
+    if fn is None:
+        fail(job, f"no handler for job kind {job.kind!r}")
+        return "failed"
+    try:
+        with transaction.atomic():
+            fn(job)
+            if not complete(job):
+                transaction.set_rollback(True)
+                return "lost"
+    except Exception as exc:  # a failing job must not stop the worker: it is retried
+        log.exception("job failed id=%s kind=%s attempt=%s", job.id, job.kind, job.attempts)
+        fail(job, f"{type(exc).__name__}: {exc}")
+        return "failed"
+    return "done"
+
+
+def pending_for(*, kind: str, ref_id: int) -> bool:
+    return Job.objects.filter(kind=kind, ref_id=ref_id, failed_at__isnull=True).exists()

@@ -1,0 +1,33 @@
+"""Reads for `goodword status`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Min, Q
+
+from goodword.core.clock import now
+from goodword.worker.models import Job
+
+
+def job_status() -> dict[str, Any]:
+    stamp = now()
+    open_jobs = Job.objects.filter(failed_at__isnull=True)
+    due = open_jobs.filter(run_after__lte=stamp)
+    oldest = due.aggregate(oldest=Min("run_after"))["oldest"]
+    by_kind = {
+        row["kind"]: {"due": row["due"], "scheduled": row["scheduled"], "failed": row["failed"]}
+        for row in Job.objects.values("kind").annotate(
+            due=Count("id", filter=Q(failed_at__isnull=True, run_after__lte=stamp)),
+            scheduled=Count("id", filter=Q(failed_at__isnull=True, run_after__gt=stamp)),
+            failed=Count("id", filter=Q(failed_at__isnull=False)),
+        )
+    }
+    return {
+        "due": due.count(),
+        "running": open_jobs.filter(claimed_until__gt=stamp).count(),
+        "scheduled": open_jobs.filter(run_after__gt=stamp).count(),
+        "failed": Job.objects.filter(failed_at__isnull=False).count(),
+        "oldest_due_age_seconds": round((stamp - oldest).total_seconds(), 3) if oldest else 0,
+        "by_kind": by_kind,
+    }
