@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -113,12 +114,37 @@ def cmd_run(args: argparse.Namespace) -> int:
                 f"  site_slug: {slug}",
                 f"  api_key:   {key}",
                 f"  API docs:  {base}:{args.port}/api/v2/docs",
+                "  worker:    running beside the server (attribution, approvals)",
                 "",
             ]
         ),
         flush=True,
     )
-    return cmd_serve(args)
+    # The worker runs as its own process, so a slow job never holds a request thread; it is
+    # stopped with the server.
+    worker = subprocess.Popen([sys.executable, "-m", "goodword.cli", "worker"])
+    try:
+        return cmd_serve(args)
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from goodword.worker.loop import Worker
+
+    Worker(batch=args.batch, poll=args.poll).run(once=args.once)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from goodword.worker.selectors import job_status
+
+    _print_json(job_status())
+    return 0
 
 
 def cmd_site_create(args: argparse.Namespace) -> int:
@@ -289,6 +315,15 @@ def build_parser() -> argparse.ArgumentParser:
     _serve_options(p)
     p.set_defaults(func=cmd_run)
 
+    p = sub.add_parser("worker", help="run background jobs (attribution, approvals, webhooks)")
+    p.add_argument("--once", action="store_true", help="run what is due, then exit (cron)")
+    p.add_argument("--batch", type=int, default=100, help="jobs claimed at a time")
+    p.add_argument("--poll", type=float, default=0.2, help="seconds between polls when idle")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("status", help="the job backlog and the age of the oldest due job")
+    p.set_defaults(func=cmd_status)
+
     site = sub.add_parser("site", help="manage sites and their API keys")
     site_sub = site.add_subparsers(dest="site_command", required=True)
     p = site_sub.add_parser("create", help="create a site; prints its first API key once")
@@ -354,12 +389,21 @@ def main(argv: list[str] | None = None) -> int:
     argv = _join_option_values(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
     _setup()
+    from django.db import DatabaseError
+
     from goodword.core.errors import DomainError
 
     try:
         return int(args.func(args))
     except DomainError as exc:
         print(f"goodword: {exc.message}", file=sys.stderr)
+        return 2
+    except DatabaseError as exc:
+        print(
+            f"goodword: database error: {exc} (is the database up, and has "
+            "`goodword migrate` run?)",
+            file=sys.stderr,
+        )
         return 2
 
 

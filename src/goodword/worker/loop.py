@@ -11,6 +11,8 @@ import threading
 import time
 from types import FrameType
 
+from django.db import DatabaseError
+
 from goodword.worker import queue
 
 log = logging.getLogger("goodword.worker")
@@ -50,7 +52,16 @@ class Worker:
         _event("worker_started", batch=self.batch, once=once)
         total = 0
         while not self.stopping.is_set():
-            done = self.run_batch()
+            try:
+                done = self.run_batch()
+            except DatabaseError as exc:
+                # The database went away (restart, failover): keep trying, the jobs wait.
+                _event("database_error", error=f"{type(exc).__name__}: {exc}")
+                from django.db import connection
+
+                connection.close()
+                self.stopping.wait(max(self.poll, 1.0))
+                continue
             total += done
             if done == 0:
                 if once:
