@@ -1,12 +1,15 @@
-"""Attributed friend purchases against the one-insert floor, with 100,000 stored origins and
-10,000 advocate offers, on PostgreSQL.
+"""Friend purchases against the one-insert floor, with 100,000 stored origins and 10,000
+advocate offers, on PostgreSQL; then the worker that attributes and screens them.
 
     .venv/bin/python bench/referrals.py [--seconds 10] [--connections 32]
 
-Seeds the tables in bulk with SQL, starts `goodword serve` with the floor endpoint on, then
-posts friend purchases that carry the `uuid` of an advocate's claim (cookie attribution, then
-all six fraud policies) with unique order numbers and emails. Prints requests/s, p50 and p99 of
-both, the ratio, how many purchases became referrals, and the SQL statements one costs.
+Seeds the tables in bulk with SQL and starts `goodword serve` with the floor endpoint on.
+1. Posts friend purchases that carry the `uuid` of an advocate's claim (cookie attribution,
+   then all six fraud policies) with unique order numbers and emails, with no worker running:
+   requests/s, p50 and p99 against the floor, and the SQL statements one request costs.
+2. Starts one `goodword worker` and times it through the backlog: referrals/s.
+3. Posts again for the same time with the worker running: requests/s, and the latency from an
+   origin being stored to its referral being stored (p50, p99), from the rows' own timestamps.
 """
 
 from __future__ import annotations
@@ -14,13 +17,24 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import DEFAULT_DB, bench_env, create_site, ensure_database, goodword, server, var_dir
+from common import (
+    BIN,
+    DEFAULT_DB,
+    bench_env,
+    create_site,
+    ensure_database,
+    goodword,
+    server,
+    var_dir,
+)
 from loadgen import build_post, run
 
 ORIGINS = 100_000
@@ -106,7 +120,37 @@ def seed(database_url: str, var: str, slug: str) -> list[str]:
     return uuids
 
 
-def count_statements(slug: str, key: str, uuid: str) -> list[str]:
+def backlog(database_url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT count(*) FROM worker_job WHERE failed_at IS NULL").fetchone()
+    return int(row[0]) if row else 0
+
+
+def latencies(database_url: str, slug: str, prefix: str) -> dict[str, float]:
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT EXTRACT(EPOCH FROM r.created_at - o.created_at) FROM referrals_referral r"
+            " JOIN origins_origin o ON o.id = r.origin_id JOIN sites_site s ON s.id = o.site_id"
+            " WHERE s.slug = %s AND o.order_number LIKE %s ORDER BY 1",
+            [slug, prefix + "%"],
+        ).fetchall()
+    values = [float(r[0]) * 1000 for r in rows]
+    if not values:
+        return {"count": 0}
+    return {
+        "count": len(values),
+        "p50_ms": round(values[len(values) // 2], 1),
+        "p99_ms": round(values[min(len(values) - 1, int(len(values) * 0.99))], 1),
+        "max_ms": round(values[-1], 1),
+    }
+
+
+def count_statements(slug: str, key: str, uuid: str) -> tuple[list[str], list[str]]:
+    """The statements of one friend purchase request, and of the worker's job for it."""
     import psycopg
     from django.db import connection
     from django.test import Client
@@ -130,7 +174,10 @@ def count_statements(slug: str, key: str, uuid: str) -> list[str]:
         )
         return int(response.status_code)
 
+    from goodword.worker.loop import drain
+
     post(0)
+    drain()
     raw: list[str] = []
     original = psycopg.Cursor.execute
 
@@ -144,10 +191,15 @@ def count_statements(slug: str, key: str, uuid: str) -> list[str]:
     try:
         with CaptureQueriesContext(connection) as ctx:
             status = post(1)
+        request = [q["sql"][:60] for q in ctx.captured_queries] + raw
+        raw.clear()
+        with CaptureQueriesContext(connection) as ctx:
+            drain()
+        job = [q["sql"][:60] for q in ctx.captured_queries] + raw
     finally:
         psycopg.Cursor.execute = original  # type: ignore[method-assign]
     assert status == 201, status
-    return [q["sql"][:60] for q in ctx.captured_queries] + raw
+    return request, job
 
 
 def main() -> int:
@@ -173,21 +225,51 @@ def main() -> int:
                 body = f'{{"order_number":"f{n}","email":"f{n}@example.com","subtotal":10.5}}'
                 return build_post(host, "/api/v2/bench/floor", body.encode(), {})
 
-            def purchase(n: int) -> bytes:
-                body = (
-                    f'{{"site_slug":"{slug}","data":{{"order_number":"r{n}",'
-                    f'"email":"friend{n}@example.org","subtotal":80,'
-                    f'"ip_address":"203.0.113.{n % 250}","uuid":"{uuids[n % len(uuids)]}"}}}}'
-                )
-                return build_post(host, "/api/v2/origins/purchase", body.encode(), auth)
+            def purchase_of(prefix: str) -> Callable[[int], bytes]:
+                def purchase(n: int) -> bytes:
+                    body = (
+                        f'{{"site_slug":"{slug}","data":{{"order_number":"{prefix}{n}",'
+                        f'"email":"{prefix}{n}@example.org","subtotal":80,'
+                        f'"ip_address":"203.0.113.{n % 250}","uuid":"{uuids[n % len(uuids)]}"}}}}'
+                    )
+                    return build_post(host, "/api/v2/origins/purchase", body.encode(), auth)
+
+                return purchase
 
             opts = {"connections": args.connections, "seconds": args.seconds, "warmup": args.warmup}
             floor_res = run("floor (parse + one INSERT)", "127.0.0.1", port, floor, **opts)
-            friend_res = run("friend purchase, attributed", "127.0.0.1", port, purchase, **opts)
+            friend_res = run("friend purchase", "127.0.0.1", port, purchase_of("a"), **opts)
+
+            # 2. One worker through the backlog the first phase left.
+            queued = backlog(args.database_url)
+            worker = subprocess.Popen(
+                [str(BIN / "goodword"), "worker", "--poll", "0.05"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                started = time.perf_counter()
+                deadline = started + 300
+                while backlog(args.database_url) and time.perf_counter() < deadline:
+                    time.sleep(0.1)
+                drained = time.perf_counter() - started
+                left = backlog(args.database_url)
+                # 3. Ingest with the worker running beside the server.
+                live_res = run(
+                    "friend purchase, worker running", "127.0.0.1", port, purchase_of("b"), **opts
+                )
+                deadline = time.perf_counter() + 120
+                while backlog(args.database_url) and time.perf_counter() < deadline:
+                    time.sleep(0.1)
+            finally:
+                worker.terminate()
+                worker.wait(30)
         from goodword.referrals.models import Referral
 
         referrals = Referral.objects.filter(site__slug=slug).count()
         statements = count_statements(slug, key, uuids[0])
+        lat = latencies(args.database_url, slug, "b")
 
     report = {
         "origins_seeded": ORIGINS,
@@ -196,9 +278,16 @@ def main() -> int:
         "floor": floor_res.summary(),
         "friend_purchases": friend_res.summary(),
         "ratio_to_floor": round(friend_res.rps / floor_res.rps, 3),
+        "worker_backlog": queued,
+        "worker_drain_seconds": round(drained, 2),
+        "worker_referrals_per_second": round((queued - left) / drained, 1) if drained else None,
+        "friend_purchases_worker_running": live_res.summary(),
+        "origin_to_referral_latency": lat,
         "referrals_created": referrals,
-        "sql_statements_per_purchase": len(statements),
-        "statements": statements,
+        "sql_statements_per_purchase_request": len(statements[0]),
+        "request_statements": statements[0],
+        "sql_statements_per_attribution_job": len(statements[1]),
+        "job_statements": statements[1],
     }
     print(json.dumps(report, indent=2))
     return 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from goodword.origins.models import Origin
+from goodword.origins.selectors import origin_for_attribution
 from goodword.referrals.services import ATTRIBUTE, referral_for_origin
 from goodword.sites.auth import site_ref
 from goodword.worker import queue
@@ -11,12 +11,17 @@ from goodword.worker import queue
 @queue.handler(ATTRIBUTE)
 def attribute_origin(job: queue.Claimed) -> None:
     origin = (
-        Origin.objects.filter(pk=job.ref_id, site_id=job.site_id).first()
+        origin_for_attribution(origin_id=job.ref_id, site_id=job.site_id)
         if job.ref_id is not None
         else None
     )
     if origin is None:  # nothing to attribute (the site was deleted since)
         return
+    # `fresh`: no pre-check for an existing referral; the insert's unique index on the origin
+    # decides if a retry of this job finds one already made.
     referral_for_origin(
-        site=site_ref(job.site_id), origin=origin, phone=job.payload.get("phone") or None
+        site=site_ref(job.site_id),
+        origin=origin,
+        phone=job.payload.get("phone") or None,
+        fresh=True,
     )

@@ -42,6 +42,7 @@ def forget_key(key_hash: str) -> None:
 def clear_cache() -> None:
     with _lock:
         _cache.clear()
+        _refs.clear()
 
 
 def site_for_key(raw_key: str) -> SiteRef:
@@ -94,7 +95,19 @@ _MISSING = (
 )
 
 
+_refs: dict[int, tuple[float, SiteRef]] = {}
+
+
 def site_ref(site_id: int) -> SiteRef:
-    """A SiteRef by id (workers know a job's site, not a key)."""
+    """A SiteRef by id (workers know a job's site, not a key); kept as long as a key is."""
+    now = time.monotonic()
+    hit = _refs.get(site_id)
+    if hit is not None and hit[0] > now:
+        return hit[1]
     site = Site.objects.only("id", "slug", "currency").get(pk=site_id)
-    return SiteRef(id=site.id, slug=site.slug, currency=site.currency)
+    ref = SiteRef(id=site.id, slug=site.slug, currency=site.currency)
+    with _lock:
+        if len(_refs) >= _MAX_CACHED:
+            _refs.clear()
+        _refs[site_id] = (now + settings.API_KEY_CACHE_SECONDS, ref)
+    return ref
