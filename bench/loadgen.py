@@ -91,13 +91,20 @@ async def _worker(
     deadline: float,
     warm_until: float,
     result: Result,
+    interval: float = 0.0,
 ) -> None:
     reader, writer = await asyncio.open_connection(host, port)
+    next_at = time.perf_counter()
     try:
         while True:
             now = time.perf_counter()
             if now >= deadline:
                 return
+            if interval:
+                # Paced: this connection's share of a fixed request rate.
+                if next_at > now:
+                    await asyncio.sleep(next_at - now)
+                next_at += interval
             counter[0] += 1
             request = make_request(counter[0])
             start = time.perf_counter()
@@ -126,14 +133,16 @@ async def _run(
     seconds: float,
     warmup: float,
     counter: list[int],
+    rate: float = 0.0,
 ) -> Result:
     start = time.perf_counter()
     warm_until = start + warmup
     deadline = warm_until + seconds
     result = Result(name=name, seconds=seconds)
+    interval = connections / rate if rate else 0.0
     await asyncio.gather(
         *(
-            _worker(host, port, make_request, counter, deadline, warm_until, result)
+            _worker(host, port, make_request, counter, deadline, warm_until, result, interval)
             for _ in range(connections)
         )
     )
@@ -150,7 +159,9 @@ def run(
     seconds: float = 10.0,
     warmup: float = 2.0,
     counter: list[int] | None = None,
+    rate: float = 0.0,
 ) -> Result:
+    """Drive the endpoint; `rate` (requests/s over all connections) paces it, 0 = flat out."""
     return asyncio.run(
-        _run(name, host, port, make_request, connections, seconds, warmup, counter or [0])
+        _run(name, host, port, make_request, connections, seconds, warmup, counter or [0], rate)
     )

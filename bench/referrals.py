@@ -8,8 +8,8 @@ Seeds the tables in bulk with SQL and starts `goodword serve` with the floor end
    then all six fraud policies) with unique order numbers and emails, with no worker running:
    requests/s, p50 and p99 against the floor, and the SQL statements one request costs.
 2. Starts one `goodword worker` and times it through the backlog: referrals/s.
-3. Posts again for the same time with the worker running: requests/s, and the latency from an
-   origin being stored to its referral being stored (p50, p99), from the rows' own timestamps.
+3. With the worker running, posts at a steady --paced-rate: the latency from an origin being
+   stored to its referral being stored (p50, p99), from the rows' own timestamps.
 """
 
 from __future__ import annotations
@@ -207,6 +207,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--paced-rate", type=float, default=100.0)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
     args = parser.parse_args()
@@ -255,9 +256,16 @@ def main() -> int:
                     time.sleep(0.1)
                 drained = time.perf_counter() - started
                 left = backlog(args.database_url)
-                # 3. Ingest with the worker running beside the server.
+                # 3. Steady ingest with the worker running beside the server.
                 live_res = run(
-                    "friend purchase, worker running", "127.0.0.1", port, purchase_of("b"), **opts
+                    "friend purchase, paced, worker running",
+                    "127.0.0.1",
+                    port,
+                    purchase_of("b"),
+                    connections=8,
+                    seconds=args.seconds,
+                    warmup=0,
+                    rate=args.paced_rate,
                 )
                 deadline = time.perf_counter() + 120
                 while backlog(args.database_url) and time.perf_counter() < deadline:
