@@ -75,6 +75,50 @@ def _demo_key_path() -> Path:
     return Path(settings.VAR_DIR) / "demo_api_key"
 
 
+DEMO_PROGRAM = {
+    "site": {"slug": DEMO_SLUG, "name": "Demo store", "currency": "USD"},
+    "coupon_lists": [{"identifier": "welcome", "static_code": "WELCOME10"}],
+    "campaigns": [
+        {
+            "slug": "invite",
+            "name": "Give $10, get $10",
+            "tags": ["invite"],
+            "status": "Live",
+            "joinable": ["affiliate_member", "purchase"],
+            "destination_url": "https://shop.example.com/",
+            "offer_expiry_days": 90,
+            "incentives": [
+                {
+                    "identifier": "advocate-rebate",
+                    "reason": "referrer",
+                    "type": "rebate",
+                    "amount": 10,
+                    "description": "$10 back for every friend who buys",
+                },
+                {
+                    "identifier": "friend-welcome",
+                    "reason": "click",
+                    "type": "discount_coupon",
+                    "coupon_list": "welcome",
+                    "amount": 10,
+                    "description": "$10 off a first order",
+                },
+            ],
+        }
+    ],
+}
+
+
+def ensure_demo_program() -> None:
+    """Give the demo site a small live program the first time, so a newcomer can try a whole
+    referral cycle; a demo site that already has campaigns is left as it is."""
+    from goodword.campaigns.models import Campaign
+    from goodword.config.services import config_apply
+
+    if not Campaign.objects.filter(site__slug=DEMO_SLUG).exists():
+        config_apply(document=DEMO_PROGRAM)
+
+
 def ensure_demo_site() -> tuple[str, str]:
     """The demo site's slug and an API key for it. The demo key is kept in var/ (the only key
     ever kept in clear) so that `goodword run` can show it again on every start."""
@@ -104,6 +148,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     cmd_migrate(argparse.Namespace(verbosity=0))
     slug, key = ensure_demo_site()
+    ensure_demo_program()
     base = f"http://{'localhost' if args.host in ('0.0.0.0', '127.0.0.1') else args.host}"  # noqa: S104
     print(
         "\n".join(
