@@ -96,6 +96,11 @@ def config_apply(*, document: Any, dry_run: bool = False) -> ApplyReport:
             transaction.set_rollback(True)
         elif report.changed:
             site_id = site.pk
+            if any(c.kind == "fraud_settings" and c.action != "unchanged" for c in report.changes):
+                # Waiting referrals follow the new approval settings (in this transaction).
+                from goodword.referrals.resolution import resolutions_retime
+
+                resolutions_retime(site_id=site_id)
             # This process sees the new program at once; others within their cache's TTL.
             transaction.on_commit(lambda: forget_program(site_id))
     return report

@@ -19,6 +19,7 @@ from goodword.origins.models import Origin, OriginType
 from goodword.referrals import selectors
 from goodword.referrals.attribution import FriendOrigin, attribute
 from goodword.referrals.models import Actor, Referral, ReferralEvent, ReferralStatus
+from goodword.referrals.resolution import schedule_resolution
 from goodword.referrals.transitions import check_transition
 from goodword.sites.auth import SiteRef
 from goodword.sites.program import program_for
@@ -104,6 +105,7 @@ def referral_for_origin(
     if not referral_insert(referral=referral, event=event):
         # The same origin was attributed concurrently: the first referral stands.
         return Referral.objects.get(origin_id=origin.pk)
+    schedule_resolution(referral=referral, program=program)
     return referral
 
 
@@ -191,6 +193,7 @@ def referral_transition(
     referral.status = to_status
     referral.updated_at = stamp
     referral.save(update_fields=["status", "updated_at"])
+    schedule_resolution(referral=referral)
     return referral
 
 

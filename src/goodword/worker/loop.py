@@ -18,7 +18,7 @@ from goodword.worker import queue
 log = logging.getLogger("goodword.worker")
 
 # Modules whose @handler registrations the worker runs.
-JOB_MODULES = ("goodword.referrals.jobs",)
+JOB_MODULES = ("goodword.referrals.jobs", "goodword.referrals.resolution")
 
 
 def load_handlers() -> None:

@@ -143,6 +143,14 @@ def fail(job: Claimed, error: str) -> None:
     Job.objects.filter(pk=job.id, claim_token=job.token).update(**update)
 
 
+class Reschedule(Exception):
+    """Raised by a handler that finds its job is not due yet: it runs again at `at`."""
+
+    def __init__(self, at: datetime) -> None:
+        super().__init__(f"not due before {at.isoformat()}")
+        self.at = at
+
+
 Handler = Callable[[Claimed], None]
 HANDLERS: dict[str, Handler] = {}
 
@@ -159,7 +167,8 @@ def run_one(job: Claimed) -> str:
     """Run a claimed job, its effect and its completion in one transaction.
 
     Returns "done", "lost" (our lease ran out and another worker took the job: our effect is
-    rolled back, it runs there) or "failed" (recorded for a retry, or parked)."""
+    rolled back, it runs there), "rescheduled" (not due yet after all) or "failed" (recorded
+    for a retry, or parked)."""
     fn = HANDLERS.get(job.kind)
     if fn is None:
         fail(job, f"no handler for job kind {job.kind!r}")
@@ -170,6 +179,11 @@ def run_one(job: Claimed) -> str:
             if not complete(job):
                 transaction.set_rollback(True)
                 return "lost"
+    except Reschedule as later:
+        Job.objects.filter(pk=job.id, claim_token=job.token).update(
+            run_after=later.at, claimed_until=None, claim_token=None, attempts=job.attempts - 1
+        )
+        return "rescheduled"
     except Exception as exc:  # a failing job must not stop the worker: it is retried
         log.exception("job failed id=%s kind=%s attempt=%s", job.id, job.kind, job.attempts)
         fail(job, f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,49 @@
+"""When a waiting referral resolves by itself (ENGINE.md, approval settings). Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True)
+class ApprovalSettings:
+    mode: str  # "automatic" | "manual"
+    delay_seconds: int
+    flagged_resolution: str  # "voided" | "approved" | "never"
+    flagged_delay_seconds: int
+
+
+@dataclass(frozen=True)
+class Resolution:
+    to_status: str
+    due_at: datetime
+    reason: str
+
+
+def resolution(
+    *, status: str, settings: ApprovalSettings, origin_at: datetime, status_since: datetime
+) -> Resolution | None:
+    """What a referral in `status` turns into by itself, and when; None when it waits for a
+    person (manual mode, flagged referrals set to `never`, any other status).
+
+    - pending, automatic mode: approved `delay` after the friend's origin.
+    - flagged: the configured outcome `flagged delay` after it was flagged. Manual mode still
+      voids flagged referrals when told to (that approves nothing), but never approves them.
+    """
+    automatic = settings.mode == "automatic"
+    if status == "pending" and automatic:
+        return Resolution(
+            "approved",
+            origin_at + timedelta(seconds=settings.delay_seconds),
+            "approval delay passed",
+        )
+    if status == "flagged" and settings.flagged_resolution in ("voided", "approved"):
+        if settings.flagged_resolution == "approved" and not automatic:
+            return None
+        return Resolution(
+            settings.flagged_resolution,
+            status_since + timedelta(seconds=settings.flagged_delay_seconds),
+            "flagged review period passed",
+        )
+    return None

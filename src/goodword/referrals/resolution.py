@@ -1,0 +1,86 @@
+"""Scheduling and running the automatic resolution of waiting referrals (worker job `resolve`)."""
+
+from __future__ import annotations
+
+from goodword.core.clock import now
+from goodword.origins.models import Origin
+from goodword.referrals.approval import ApprovalSettings, resolution
+from goodword.referrals.models import Actor, Referral
+from goodword.sites.program import Program, program_for
+from goodword.worker import queue
+from goodword.worker.models import Job
+
+RESOLVE = "resolve"
+
+
+def approval_settings(program: Program) -> ApprovalSettings:
+    return ApprovalSettings(
+        mode=program.approval_mode,
+        delay_seconds=program.approval_delay_seconds,
+        flagged_resolution=program.flagged_resolution,
+        flagged_delay_seconds=program.flagged_delay_seconds,
+    )
+
+
+def schedule_resolution(*, referral: Referral, program: Program | None = None) -> None:
+    """(Re)place the referral's `resolve` job for its current status and the site's settings.
+    Call inside the transaction that changed the referral or the settings."""
+    program = program or program_for(referral.site_id)
+    # A job a worker holds right now is left alone: it re-reads the referral when it runs.
+    Job.objects.filter(kind=RESOLVE, ref_id=referral.pk, claim_token__isnull=True).delete()
+    origin_at = Origin.objects.filter(pk=referral.origin_id).values_list("occurred_at", flat=True)
+    due = resolution(
+        status=referral.status,
+        settings=approval_settings(program),
+        origin_at=origin_at.get(),
+        status_since=referral.updated_at,
+    )
+    if due is not None:
+        queue.enqueue(
+            site_id=referral.site_id, kind=RESOLVE, ref_id=referral.pk, run_after=due.due_at
+        )
+
+
+def resolutions_retime(*, site_id: int) -> int:
+    """After the site's approval settings changed: every waiting referral's job moves to its
+    new time (or goes, or comes, with the mode). Returns how many referrals were looked at."""
+    from goodword.sites.program import forget_program
+
+    forget_program(site_id)
+    program = program_for(site_id)
+    count = 0
+    waiting = Referral.objects.filter(site_id=site_id, status__in=("pending", "flagged"))
+    for referral in waiting.iterator(chunk_size=1000):
+        schedule_resolution(referral=referral, program=program)
+        count += 1
+    return count
+
+
+@queue.handler(RESOLVE)
+def resolve_referral(job: queue.Claimed) -> None:
+    from goodword.referrals.services import ActorRef, referral_transition
+
+    if job.ref_id is None:
+        return
+    referral = Referral.objects.select_for_update().filter(pk=job.ref_id).first()
+    if referral is None:
+        return
+    program = program_for(referral.site_id)
+    origin_at = Origin.objects.values_list("occurred_at", flat=True).get(pk=referral.origin_id)
+    due = resolution(
+        status=referral.status,
+        settings=approval_settings(program),
+        origin_at=origin_at,
+        status_since=referral.updated_at,
+    )
+    if due is None:
+        return  # it was resolved meanwhile, or the settings say wait for a person
+    if due.due_at > now():
+        # Settings moved the time later since this job was scheduled: come back then.
+        raise queue.Reschedule(due.due_at)
+    referral_transition(
+        referral=referral,
+        to_status=due.to_status,
+        actor=ActorRef(Actor.AUTOMATIC, "approval settings"),
+        reason=due.reason,
+    )
