@@ -192,6 +192,15 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_batches(args: argparse.Namespace) -> int:
+    from goodword.origins.batches import origin_batch_list
+    from goodword.sites.selectors import site_get
+
+    site = site_get(slug=args.slug)
+    _print_json({"site_slug": site.slug, "batches": origin_batch_list(site=site, limit=args.limit)})
+    return 0
+
+
 def cmd_site_create(args: argparse.Namespace) -> int:
     from goodword.sites.services import site_create
 
@@ -368,6 +377,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", help="the job backlog and the age of the oldest due job")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser(
+        "batches", help="a site's recent batch imports: counts, status and each row's error"
+    )
+    p.add_argument("slug")
+    p.add_argument("--limit", type=int, default=20, help="how many batches, newest first")
+    p.set_defaults(func=cmd_batches)
 
     site = sub.add_parser("site", help="manage sites and their API keys")
     site_sub = site.add_subparsers(dest="site_command", required=True)

@@ -118,3 +118,55 @@ class Origin(models.Model):
             and self.subtotal is not None
             and self.refund_subtotal < self.subtotal
         )
+
+
+class OriginBatch(models.Model):
+    """Origins posted together to /api/v2/origins/batch/<kind>: validated and stored by the worker
+    (the contract validates asynchronously). Its rows wait in `OriginBatchChunk`s, written in the
+    same transaction as the batch and the chunks' jobs; a chunk is deleted in the transaction
+    that stores its origins, so the chunks left are exactly the work not yet done."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, db_index=False)
+    type = models.CharField(max_length=16, choices=OriginType.choices)
+    create_offers = models.BooleanField(default=False)
+    # The caller's address, for rows that send `"ip_address": "current"`.
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    row_count = models.PositiveIntegerField()
+    stored = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["site", "-created_at"], name="origin_batch_site_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.type} batch {self.pk} ({self.row_count} rows)"
+
+
+class OriginBatchChunk(models.Model):
+    """Up to CHUNK_ROWS raw rows of a batch, as posted; one worker job each."""
+
+    batch = models.ForeignKey(OriginBatch, on_delete=models.CASCADE, related_name="chunks")
+    first_row = models.PositiveIntegerField()  # index of rows[0] in the posted `data`
+    rows = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"chunk of batch {self.batch_id} from row {self.first_row}"
+
+
+class OriginBatchError(models.Model):
+    """A row of a batch that was not stored, with the reason the single-origin API would give."""
+
+    batch = models.ForeignKey(OriginBatch, on_delete=models.CASCADE, related_name="errors")
+    row_index = models.PositiveIntegerField()
+    message = models.TextField()
+    data = models.JSONField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "row_index"], name="origin_batch_error_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"batch {self.batch_id} row {self.row_index}: {self.message}"

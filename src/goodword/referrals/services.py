@@ -267,13 +267,20 @@ def settle_attribution(*, origin: Origin, wait_seconds: float = 5.0) -> None:
     """Make sure the origin's attribution has run before its referral is read or changed.
 
     A merchant may approve or refund an order right after reporting it; the referral must not
-    be missed because the worker has not reached it yet. The job runs here if it is due and
-    free; if another worker holds it, this waits for that worker to finish."""
+    be missed because the worker has not reached it yet. The job runs here, even if it waits
+    for a retry; if another worker holds it, this waits for that worker. If it still has not
+    run (it keeps failing, or its worker died holding it), the caller gets a 409 to retry
+    rather than a success that silently applied to no referral."""
     deadline = time.monotonic() + wait_seconds
     while queue.pending_for(kind=ATTRIBUTE, ref_id=origin.pk):
-        for job in queue.claim(limit=1, kind=ATTRIBUTE, ref_id=origin.pk):
+        for job in queue.claim(limit=1, kind=ATTRIBUTE, ref_id=origin.pk, due_only=False):
             queue.run_one(job)
-        if time.monotonic() > deadline:
+        if not queue.pending_for(kind=ATTRIBUTE, ref_id=origin.pk):
             return
-        if queue.pending_for(kind=ATTRIBUTE, ref_id=origin.pk):
-            time.sleep(0.05)
+        if time.monotonic() > deadline:
+            raise DomainError(
+                "attribution_pending",
+                "The referral for this origin is still being screened; retry in a few seconds",
+                status=409,
+            )
+        time.sleep(0.05)

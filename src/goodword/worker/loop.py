@@ -18,7 +18,11 @@ from goodword.worker import queue
 log = logging.getLogger("goodword.worker")
 
 # Modules whose @handler registrations the worker runs.
-JOB_MODULES = ("goodword.referrals.jobs", "goodword.referrals.resolution")
+JOB_MODULES = (
+    "goodword.referrals.jobs",
+    "goodword.referrals.resolution",
+    "goodword.origins.batch_jobs",
+)
 
 
 def load_handlers() -> None:
@@ -53,7 +57,7 @@ class Worker:
         total = 0
         while not self.stopping.is_set():
             try:
-                done = self.run_batch()
+                claimed, done = self.run_batch()
             except DatabaseError as exc:
                 # The database went away (restart, failover): keep trying, the jobs wait.
                 _event("database_error", error=f"{type(exc).__name__}: {exc}")
@@ -63,21 +67,22 @@ class Worker:
                 self.stopping.wait(max(self.poll, 1.0))
                 continue
             total += done
-            if done == 0:
+            if claimed == 0:
                 if once:
                     break
                 self.stopping.wait(self.poll)
         _event("worker_stopped", jobs_done=total)
         return total
 
-    def run_batch(self) -> int:
-        """Claim one batch and work through it; 0 when nothing was due."""
+    def run_batch(self) -> tuple[int, int]:
+        """Claim one batch and work through it: (jobs claimed, jobs done); (0, 0) when nothing
+        was due. A stop mid-batch gives the rest back, so they count as claimed, not done."""
         from django.db import close_old_connections
 
         close_old_connections()
         jobs = queue.claim(limit=self.batch)
         if not jobs:
-            return 0
+            return 0, 0
         started = time.perf_counter()
         outcomes: dict[str, int] = {}
         for index, job in enumerate(jobs):
@@ -92,7 +97,7 @@ class Worker:
             ms=round((time.perf_counter() - started) * 1000, 1),
             **outcomes,
         )
-        return len(jobs)
+        return len(jobs), outcomes.get("done", 0)
 
 
 def drain(*, limit: int = 10_000) -> int:

@@ -61,16 +61,18 @@ def enqueue(
     )
 
 
-def claim(*, limit: int, kind: str | None = None, ref_id: int | None = None) -> list[Claimed]:
-    """Lease up to `limit` due jobs (optionally one kind, or the jobs about one row)."""
+def claim(
+    *, limit: int, kind: str | None = None, ref_id: int | None = None, due_only: bool = True
+) -> list[Claimed]:
+    """Lease up to `limit` due jobs (optionally one kind, or the jobs about one row).
+    `due_only=False` also takes jobs waiting for a retry, for a caller that needs one now."""
     stamp = now()
     token = secrets.token_hex(16)
-    where = [
-        "failed_at IS NULL",
-        "run_after <= %s",
-        "(claimed_until IS NULL OR claimed_until < %s)",
-    ]
-    params: list[Any] = [stamp, stamp]
+    where = ["failed_at IS NULL", "(claimed_until IS NULL OR claimed_until < %s)"]
+    params: list[Any] = [stamp]
+    if due_only:
+        where.append("run_after <= %s")
+        params.append(stamp)
     if kind is not None:
         where.append("kind = %s")
         params.append(kind)

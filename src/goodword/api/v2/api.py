@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from ninja import NinjaAPI
 
-from goodword.api.v2 import errors, offers, origins, people, referrals
+from goodword.api.v2 import errors, offers, origin_batches, origins, people, referrals
 from goodword.api.v2.auth import ApiKeyAuth
 from goodword.api.v2.parser import TalkableParser
 
@@ -20,6 +20,7 @@ api = NinjaAPI(
 )
 errors.install(api)
 api.add_router("", origins.router)
+api.add_router("", origin_batches.router)
 api.add_router("", referrals.router)
 api.add_router("", offers.router)
 api.add_router("", people.router)

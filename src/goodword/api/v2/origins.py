@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pydantic
@@ -27,6 +28,7 @@ from goodword.offers.services import offer_for_origin, offer_json, validate_chan
 from goodword.origins.models import Origin, OriginType
 from goodword.origins.services import FollowUp, OriginData, PersonData, origin_create
 from goodword.referrals.services import ATTRIBUTE
+from goodword.sites.auth import SiteRef
 from goodword.sites.program import program_for
 
 router = Router(tags=["Origins"])
@@ -42,11 +44,14 @@ _TYPE_ERROR = '`type` must be within ["AffiliateMember", "Purchase", "Event"]'
 _NOT_ORIGIN_DATA = {"sharing_channels", "campaign_tags"}
 
 
-def to_origin_data(kind: str, data: PersonFields, request: HttpRequest) -> OriginData:
+def to_origin_data(
+    kind: str, data: PersonFields, request: HttpRequest | None, *, current_ip: str | None = None
+) -> OriginData:
+    """`current_ip` stands for the caller's address when there is no request (a batch row)."""
     sent = data.model_dump(exclude_none=True, exclude=_NOT_ORIGIN_DATA, mode="json")
     ip = data.ip_address
     if ip == "current":
-        ip = client_ip(request)
+        ip = client_ip(request) if request is not None else current_ip
     tags = data.campaign_tags
     if isinstance(tags, str):
         tags = [t.strip() for t in tags.split(",") if t.strip()]
@@ -130,17 +135,37 @@ def origin_json(origin: Origin) -> dict[str, Any]:
     return body
 
 
-def _create(request: HttpRequest, kind: str, site_slug: str | None, data: PersonFields) -> Any:
-    site = request_site(request, site_slug)
+@dataclass(slots=True)
+class Stored:
+    origin: Origin
+    data: OriginData
+    channels: list[str]
+
+
+def origin_store(
+    *,
+    site: SiteRef,
+    kind: str,
+    data: PersonFields,
+    request: HttpRequest | None = None,
+    current_ip: str | None = None,
+) -> Stored:
+    """Store one validated origin: the single-origin endpoints and the batch worker share it."""
     channels = validate_channels(data.sharing_channels)
-    origin_data = to_origin_data(kind, data, request)
+    origin_data = to_origin_data(kind, data, request, current_ip=current_ip)
     # A friend's purchase or event is attributed and screened by the worker, from a job stored
     # with the origin (ENGINE.md's `in_progress`): the request does the one write.
     follow_up = None
     if kind != OriginType.AFFILIATE_MEMBER and program_for(site.id).campaigns:
         follow_up = FollowUp(ATTRIBUTE, {"phone": origin_data.person.phone_number})
     result = origin_create(site=site, data=origin_data, follow_up=follow_up)
-    origin = result.origin
+    return Stored(origin=result.origin, data=origin_data, channels=channels)
+
+
+def _create(request: HttpRequest, kind: str, site_slug: str | None, data: PersonFields) -> Any:
+    site = request_site(request, site_slug)
+    stored = origin_store(site=site, kind=kind, data=data, request=request)
+    origin, origin_data, channels = stored.origin, stored.data, stored.channels
     view = offer_for_origin(
         site=site,
         origin=origin,

@@ -1,0 +1,82 @@
+"""Batch origins: POST /origins/batch/purchases, /events and /affiliate_members.
+
+As the contract says, the rows are validated asynchronously: the request checks only the shape
+of the body (an object whose `data` is a non-empty array of at most `settings.BATCH_MAX_ROWS`
+objects, 10,000 unless configured), stores the rows and answers `{"ok": true}` at once. The
+worker then stores each row as the single-origin endpoint would, or records why not; `goodword
+batches SLUG` shows both. The batch's id is in the `X-Goodword-Batch-Id` response header.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router
+from pydantic import BaseModel as Schema
+from pydantic import field_validator
+
+from goodword.api.v2.envelope import ok
+from goodword.api.v2.site import request_site
+from goodword.core.http import client_ip
+from goodword.origins.batches import max_rows, origin_batch_create
+from goodword.origins.models import OriginType
+
+router = Router(tags=["Origins"])
+
+
+class BatchBody(Schema):
+    site_slug: str | None = None
+    create_offers: bool = False
+    data: Any
+
+    @field_validator("data")
+    @classmethod
+    def _rows(cls, value: Any) -> list[dict[str, Any]]:
+        if not isinstance(value, list):
+            raise ValueError("`data` must be an array of objects")
+        if not value:
+            raise ValueError("`data` must not be empty")
+        limit = max_rows()
+        if len(value) > limit:
+            raise ValueError(
+                f"`data` has {len(value)} rows: a batch takes at most {limit} rows, "
+                "send the rest in further batches"
+            )
+        for index, row in enumerate(value):
+            if not isinstance(row, dict):
+                raise ValueError(f"`data[{index}]` must be an object")
+        return value
+
+
+def _accept(request: HttpRequest, kind: str, payload: BatchBody) -> HttpResponse:
+    site = request_site(request, payload.site_slug)
+    batch = origin_batch_create(
+        site=site,
+        kind=kind,
+        rows=payload.data,
+        create_offers=payload.create_offers,
+        client_ip=client_ip(request),
+    )
+    response = ok()
+    response["X-Goodword-Batch-Id"] = str(batch.pk)
+    return response
+
+
+@router.post("/origins/batch/purchases", summary="Create batch of purchases", response={200: dict})
+def create_purchases(request: HttpRequest, payload: BatchBody) -> HttpResponse:
+    return _accept(request, OriginType.PURCHASE, payload)
+
+
+@router.post("/origins/batch/events", summary="Create batch of events", response={200: dict})
+def create_events(request: HttpRequest, payload: BatchBody) -> HttpResponse:
+    return _accept(request, OriginType.EVENT, payload)
+
+
+@router.post(
+    "/origins/batch/affiliate_members",
+    summary="Create batch of affiliate members",
+    response={200: dict},
+)
+def create_affiliate_members(request: HttpRequest, payload: BatchBody) -> HttpResponse:
+    return _accept(request, OriginType.AFFILIATE_MEMBER, payload)

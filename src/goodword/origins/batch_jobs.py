@@ -1,0 +1,105 @@
+"""The worker's batch job: validate and store one chunk of a batch's rows.
+
+Each row goes through exactly what POST /api/v2/origins/purchase (event, affiliate_member) does:
+the same pydantic schema, the same error sentences, `origin_store` (the origin, its person, and
+the attribution job on a site with campaigns) and, when the batch asked for it, the advocate
+offer. A row that the single endpoint would refuse (invalid, or a duplicate with other data) is
+recorded as an OriginBatchError instead.
+
+One chunk is one transaction (the job runner's): its origins, its errors, the batch's counters
+and the chunk's deletion commit together, so a worker that dies mid-chunk leaves the chunk and
+its job to be run again from scratch, and a chunk already recorded is never run twice. That is
+what keeps affiliate members, which have no identity to be idempotent on, from being doubled.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pydantic
+from django.db import DataError, IntegrityError, transaction
+
+from goodword.api.v2.errors import describe
+from goodword.api.v2.origins import _DATA_SCHEMAS, origin_store
+from goodword.core.errors import DomainError
+from goodword.offers.services import offer_for_origin
+from goodword.origins.batches import BATCH_JOB, RowError, origin_batch_record
+from goodword.origins.models import OriginBatch, OriginBatchChunk
+from goodword.sites.auth import SiteRef, site_ref
+from goodword.worker import queue
+
+
+class _RowRefused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _store_row(site: SiteRef, batch: OriginBatch, row: Any) -> None:
+    """One row as the single-origin endpoint would take it; _RowRefused with its sentence."""
+    try:
+        data = _DATA_SCHEMAS[batch.type].model_validate(row)
+    except pydantic.ValidationError as exc:
+        # The sentences the single endpoint answers with, whose body nests the row in `data`.
+        messages = dict.fromkeys(describe(dict(e, loc=("data", *e["loc"]))) for e in exc.errors())
+        raise _RowRefused("; ".join(messages)) from None
+    try:
+        stored = origin_store(site=site, kind=batch.type, data=data, current_ip=batch.client_ip)
+        if batch.create_offers:
+            offer_for_origin(
+                site=site,
+                origin=stored.origin,
+                campaign_tags=stored.data.campaign_tags,
+                sharing_channels=stored.channels,
+            )
+    except DomainError as exc:
+        raise _RowRefused(exc.message) from None
+
+
+def _store_rows(
+    site: SiteRef, batch: OriginBatch, chunk: OriginBatchChunk, *, one_by_one: bool
+) -> tuple[int, list[RowError]]:
+    stored = 0
+    errors: list[RowError] = []
+    for offset, row in enumerate(chunk.rows):
+        index = chunk.first_row + offset
+        try:
+            if one_by_one:
+                with transaction.atomic():
+                    _store_row(site, batch, row)
+            else:
+                _store_row(site, batch, row)
+        except _RowRefused as refused:
+            errors.append(RowError(index=index, message=refused.message, data=row))
+        except (IntegrityError, DataError) as exc:
+            if not one_by_one:
+                raise
+            # Validation let through something the database refuses: a bug to fix, but the
+            # row is accounted for and the rest of the batch goes on.
+            message = f"The database refused this row: {type(exc).__name__}: {exc}".strip()
+            errors.append(RowError(index=index, message=message, data=row))
+        else:
+            stored += 1
+    return stored, errors
+
+
+@queue.handler(BATCH_JOB)
+def process_batch_chunk(job: queue.Claimed) -> None:
+    chunk = (
+        OriginBatchChunk.objects.select_related("batch").filter(pk=job.ref_id).first()
+        if job.ref_id is not None
+        else None
+    )
+    if chunk is None:  # recorded already, or the batch's site was deleted
+        return
+    batch = chunk.batch
+    site = site_ref(batch.site_id)
+    try:
+        # Fast path: the whole chunk under one savepoint, no per-row round trips.
+        with transaction.atomic():
+            stored, errors = _store_rows(site, batch, chunk, one_by_one=False)
+    except (IntegrityError, DataError):
+        # A row the database refused aborted the chunk: again, each row under its own savepoint,
+        # so that one row is recorded as failed and the others are stored.
+        stored, errors = _store_rows(site, batch, chunk, one_by_one=True)
+    origin_batch_record(chunk=chunk, stored=stored, errors=errors)

@@ -1,0 +1,66 @@
+"""`goodword status`: the job backlog as JSON, for an operator or a monitoring check."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from goodword.cli import main
+from goodword.worker import queue
+from goodword.worker.models import Job
+from goodword.worker.queue import MAX_ATTEMPTS
+from tests.conftest import NOW
+from tests.factories import SiteFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def status(capsys) -> dict:
+    code = main(["status"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert err == ""
+    return json.loads(out)
+
+
+def test_status_prints_the_backlog_as_json(frozen_now, capsys):
+    # given two attribute jobs due for 30 and 5 s, one of them being run, a webhook job due in
+    # an hour and a parked one
+    site = SiteFactory()
+    queue.enqueue(
+        site_id=site.pk, kind="attribute", ref_id=1, run_after=NOW - timedelta(seconds=30)
+    )
+    queue.enqueue(site_id=site.pk, kind="attribute", ref_id=2, run_after=NOW - timedelta(seconds=5))
+    queue.enqueue(site_id=site.pk, kind="webhook", run_after=NOW + timedelta(hours=1))
+    parked = queue.enqueue(site_id=site.pk, kind="webhook")
+    Job.objects.filter(pk=parked.pk).update(attempts=MAX_ATTEMPTS, failed_at=NOW)
+    queue.claim(limit=1, kind="attribute", ref_id=2)
+
+    # when an operator asks for the status
+    result = status(capsys)
+
+    # then it prints the counts, the oldest due job's age and the counts by kind
+    assert result == {
+        "due": 2,
+        "running": 1,
+        "scheduled": 1,
+        "failed": 1,
+        "oldest_due_age_seconds": 30.0,
+        "by_kind": {
+            "attribute": {"due": 2, "scheduled": 0, "failed": 0},
+            "webhook": {"due": 0, "scheduled": 1, "failed": 1},
+        },
+    }
+
+
+def test_status_of_an_empty_queue(frozen_now, capsys):
+    assert status(capsys) == {
+        "due": 0,
+        "running": 0,
+        "scheduled": 0,
+        "failed": 0,
+        "oldest_due_age_seconds": 0,
+        "by_kind": {},
+    }
