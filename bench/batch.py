@@ -1,0 +1,144 @@
+"""Batch ingest on PostgreSQL: POST /api/v2/origins/batch/purchases, then a worker through it.
+
+    .venv/bin/python bench/batch.py [--rows 100000] [--per-batch 10000] [--timeout 300]
+
+Starts `goodword serve`, posts the purchases in batches over loopback (timing the requests),
+then starts `goodword worker` (one process, or --worker-processes) and times it until every batch
+is finished (bounded by --timeout; the time includes the worker's start-up). Prints the
+requests' time and the worker's rows/s as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (
+    BIN,
+    DEFAULT_DB,
+    bench_env,
+    create_site,
+    ensure_database,
+    goodword,
+    server,
+    var_dir,
+)
+
+
+def batch_body(slug: str, start: int, count: int) -> bytes:
+    rows = [
+        {
+            "order_number": f"b{n}",
+            "email": f"friend{n % 5000}@example.com",
+            "subtotal": 100.44,
+            "first_name": "Ann",
+            "ip_address": f"192.0.2.{n % 250}",
+            "coupon_codes": [f"C{n % 97}"],
+        }
+        for n in range(start, start + count)
+    ]
+    return json.dumps({"site_slug": slug, "data": rows}).encode()
+
+
+def post(port: int, key: str, body: bytes) -> None:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v2/origins/batch/purchases",
+        data=body,
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback http
+        assert response.status == 200, response.status
+
+
+def unfinished(database_url: str, slug: str) -> tuple[int, int]:
+    """Batches not finished, and rows accounted for (stored + failed), for the site."""
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FILTER (WHERE b.finished_at IS NULL), "
+            "coalesce(sum(b.stored + b.failed), 0) FROM origins_originbatch b "
+            "JOIN sites_site s ON s.id = b.site_id WHERE s.slug = %s",
+            [slug],
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--per-batch", type=int, default=10_000)
+    parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="server")
+    parser.add_argument(
+        "--worker-processes", type=int, default=1, help="`goodword worker` processes to time"
+    )
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
+    args = parser.parse_args()
+
+    ensure_database(args.database_url)
+    with var_dir() as var:
+        env = bench_env(args.database_url, var)
+        goodword(env, "migrate", "--verbosity", "0")
+        slug, key = create_site(env, "batch")
+        bodies = [
+            batch_body(slug, start, min(args.per_batch, args.rows - start))
+            for start in range(0, args.rows, args.per_batch)
+        ]
+        with server(env, args.workers) as port:
+            started = time.perf_counter()
+            for body in bodies:
+                post(port, key, body)
+            post_seconds = time.perf_counter() - started
+
+        workers = [
+            subprocess.Popen(
+                [str(BIN / "goodword"), "worker", "--poll", "0.05"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(args.worker_processes)
+        ]
+        try:
+            started = time.perf_counter()
+            deadline = started + args.timeout
+            while True:
+                left, done = unfinished(args.database_url, slug)
+                if left == 0 or time.perf_counter() > deadline:
+                    break
+                time.sleep(0.1)
+            work_seconds = time.perf_counter() - started
+        finally:
+            for worker in workers:
+                worker.terminate()
+            for worker in workers:
+                worker.wait(10)
+
+    report = {
+        "rows": args.rows,
+        "rows_per_batch": args.per_batch,
+        "worker_processes": args.worker_processes,
+        "post_seconds": round(post_seconds, 2),
+        "posted_rows_per_second": round(args.rows / post_seconds),
+        "worker_seconds": round(work_seconds, 2),
+        "rows_accounted_for": done,
+        "timed_out": left != 0,
+        "worker_rows_per_second": round(done / work_seconds),
+    }
+    print(json.dumps(report, indent=2))
+    return 0 if left == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
