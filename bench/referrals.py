@@ -124,7 +124,9 @@ def backlog(database_url: str) -> int:
     import psycopg
 
     with psycopg.connect(database_url) as conn:
-        row = conn.execute("SELECT count(*) FROM worker_job WHERE failed_at IS NULL").fetchone()
+        row = conn.execute(
+            "SELECT count(*) FROM worker_job WHERE failed_at IS NULL AND kind = 'attribute'"
+        ).fetchone()
     return int(row[0]) if row else 0
 
 

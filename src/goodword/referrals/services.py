@@ -17,13 +17,15 @@ from goodword.core.errors import DomainError, NotFound
 from goodword.fraud.screening import screen
 from goodword.origins.models import Origin, OriginType
 from goodword.referrals import selectors
+from goodword.referrals.approval import resolution
 from goodword.referrals.attribution import FriendOrigin, attribute
 from goodword.referrals.models import Actor, Referral, ReferralEvent, ReferralStatus
-from goodword.referrals.resolution import schedule_resolution
+from goodword.referrals.resolution import RESOLVE, approval_settings, schedule_resolution
 from goodword.referrals.transitions import check_transition
 from goodword.sites.auth import SiteRef
 from goodword.sites.program import program_for
 from goodword.worker import queue
+from goodword.worker.models import Job
 
 # The worker job that attributes and screens a friend's origin (referrals/jobs.py runs it).
 ATTRIBUTE = "attribute"
@@ -102,22 +104,39 @@ def referral_for_origin(
         reason=verdict.details or f"attributed by {match.method}",
         created_at=stamp,
     )
-    if not referral_insert(referral=referral, event=event):
+    due = resolution(
+        status=verdict.status,
+        settings=approval_settings(program),
+        origin_at=origin.occurred_at,
+        status_since=stamp,
+    )
+    if not referral_insert(
+        referral=referral, event=event, resolve_at=due.due_at if due is not None else None
+    ):
         # The same origin was attributed concurrently: the first referral stands.
         return Referral.objects.get(origin_id=origin.pk)
-    schedule_resolution(referral=referral, program=program)
     return referral
 
 
-def referral_insert(*, referral: Referral, event: ReferralEvent) -> bool:
-    """Store a new referral and its first event together; False when the origin already has a
-    referral (the unique index on the origin decides). On PostgreSQL one prepared statement."""
+def referral_insert(
+    *, referral: Referral, event: ReferralEvent, resolve_at: datetime | None = None
+) -> bool:
+    """Store a new referral, its first event and (with `resolve_at`) the job that resolves it
+    by itself, together; False when the origin already has a referral (the unique index on
+    the origin decides). On PostgreSQL one prepared statement."""
     if not is_postgres():
         try:
             with transaction.atomic():
                 referral.save(force_insert=True)
                 event.referral = referral
                 event.save(force_insert=True)
+                if resolve_at is not None:
+                    queue.enqueue(
+                        site_id=referral.site_id,
+                        kind=RESOLVE,
+                        ref_id=referral.pk,
+                        run_after=resolve_at,
+                    )
         except IntegrityError:
             return False
         return True
@@ -134,11 +153,16 @@ def referral_insert(*, referral: Referral, event: ReferralEvent) -> bool:
         value = getattr(referral, f.attname)
         params.append(Jsonb(value) if f.get_internal_type() == "JSONField" else value)
     params += [getattr(event, f.attname) for f in e_fields]
+    params += [referral.site_id, RESOLVE, Jsonb({}), resolve_at, referral.created_at, resolve_at]
     sql = (
         f"WITH r AS (INSERT INTO {Referral._meta.db_table} ({r_cols}) "
         f"VALUES ({', '.join(['%s'] * len(r_fields))}) ON CONFLICT (origin_id) DO NOTHING "
-        f"RETURNING id) INSERT INTO {ReferralEvent._meta.db_table} ({e_cols}, referral_id) "
-        f"SELECT {', '.join(['%s'] * len(e_fields))}, r.id FROM r RETURNING referral_id"
+        f"RETURNING id), e AS (INSERT INTO {ReferralEvent._meta.db_table} ({e_cols}, referral_id) "
+        f"SELECT {', '.join(['%s'] * len(e_fields))}, r.id FROM r RETURNING referral_id), "
+        f"j AS (INSERT INTO {Job._meta.db_table} (site_id, kind, ref_id, payload, run_after, "
+        f"attempts, last_error, created_at) SELECT %s, %s::text, r.id, %s, "
+        f"%s::timestamptz, 0, '', %s FROM r WHERE %s::timestamptz IS NOT NULL) "
+        f"SELECT referral_id FROM e"
     )
     rows = fetch(sql, params)
     if not rows:
