@@ -36,6 +36,20 @@ IP_WINDOW = timedelta(hours=1)
 LIVE_STATUSES = frozenset({"Live", "Test", "Scheduled"})
 
 
+def campaign_running(
+    status: str, starts_at: datetime | None, ends_at: datetime | None, at: datetime
+) -> bool:
+    """A campaign runs at `at` when it is Live or Test (or Scheduled with a start) and `at` is
+    inside its live period."""
+    if status not in LIVE_STATUSES:
+        return False
+    if status == "Scheduled" and starts_at is None:
+        return False
+    if starts_at is not None and at < starts_at:
+        return False
+    return ends_at is None or at < ends_at
+
+
 @dataclass(frozen=True)
 class OfferFacts:
     offer_id: int
@@ -48,15 +62,9 @@ class OfferFacts:
 
     def live_at(self, at: datetime) -> bool:
         """Offer not expired and campaign running at `at`."""
-        if self.campaign_status not in LIVE_STATUSES:
-            return False
-        if self.campaign_status == "Scheduled" and self.campaign_starts_at is None:
-            return False
-        if self.campaign_starts_at is not None and at < self.campaign_starts_at:
-            return False
-        if self.campaign_ends_at is not None and at >= self.campaign_ends_at:
-            return False
-        return self.expires_at is None or at < self.expires_at
+        return campaign_running(
+            self.campaign_status, self.campaign_starts_at, self.campaign_ends_at, at
+        ) and (self.expires_at is None or at < self.expires_at)
 
 
 @dataclass(frozen=True)

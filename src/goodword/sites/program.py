@@ -53,13 +53,9 @@ class CampaignInfo:
     incentives: tuple[IncentiveInfo, ...] = ()
 
     def running_at(self, at: datetime) -> bool:
-        if self.status not in ("Live", "Test", "Scheduled"):
-            return False
-        if self.status == "Scheduled" and self.starts_at is None:
-            return False
-        if self.starts_at is not None and at < self.starts_at:
-            return False
-        return self.ends_at is None or at < self.ends_at
+        from goodword.referrals.attribution import campaign_running
+
+        return campaign_running(self.status, self.starts_at, self.ends_at, at)
 
     def incentive(self, reason: str) -> IncentiveInfo | None:
         for incentive in self.incentives:
