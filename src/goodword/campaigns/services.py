@@ -14,6 +14,7 @@ from django.db import connection, transaction
 
 from goodword.campaigns.models import Coupon, CouponList
 from goodword.core.clock import now
+from goodword.core.db import is_postgres
 from goodword.core.errors import DomainError, NotFound, ValidationFailed
 from goodword.sites.models import Site
 
@@ -94,7 +95,7 @@ def _insert_batch(
     )
     table = quote(meta.db_table)
     created_at = meta.get_field("created_at").get_db_prep_save(moment, connection)
-    if connection.vendor == "postgresql":
+    if is_postgres():
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT code, %s, %s, %s, NULL "
             f"FROM unnest(%s::text[]) AS code ON CONFLICT DO NOTHING",

@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from goodword.campaigns.models import Coupon, CouponList
 from goodword.core.clock import now
 from goodword.core.codes import short_code
+from goodword.core.db import is_postgres
 from goodword.core.errors import NotFound, ValidationFailed
 from goodword.offers.models import (
     AdvocateOffer,
@@ -81,14 +82,14 @@ def link_url(program: Program, code: str) -> str:
 
 def _link(offer: AdvocateOffer, kind: str, channel: str | None) -> str:
     """The code of the offer's link of this kind and channel, made on first use."""
-    existing = (
-        ShortLink.objects.filter(offer=offer, kind=kind, channel=channel)
-        .values_list("code", flat=True)
-        .first()
-    )
-    if existing:
-        return existing
     for _ in range(10):
+        existing = (
+            ShortLink.objects.filter(offer=offer, kind=kind, channel=channel)
+            .values_list("code", flat=True)
+            .first()
+        )
+        if existing:
+            return existing
         code = short_code()
         try:
             with transaction.atomic():
@@ -102,14 +103,7 @@ def _link(offer: AdvocateOffer, kind: str, channel: str | None) -> str:
                 )
             return code
         except IntegrityError:
-            # Either the code collided or a concurrent request made this link: look again.
-            existing = (
-                ShortLink.objects.filter(offer=offer, kind=kind, channel=channel)
-                .values_list("code", flat=True)
-                .first()
-            )
-            if existing:
-                return existing
+            continue  # the code collided, or a concurrent request made this link: look again
     raise RuntimeError("could not allocate a short link code")
 
 
@@ -329,7 +323,7 @@ def coupon_take(*, site_id: int, coupon_list_id: int) -> str | None:
     if static:
         return static
     table = Coupon._meta.db_table
-    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    lock = " FOR UPDATE SKIP LOCKED" if is_postgres() else ""
     for _ in range(20):
         with connection.cursor() as cursor:
             cursor.execute(
