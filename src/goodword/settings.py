@@ -127,6 +127,7 @@ INSTALLED_APPS = [
     "goodword.offers",
     "goodword.referrals",
     "goodword.worker",
+    "goodword.webhooks",
 ]
 
 MIDDLEWARE = [

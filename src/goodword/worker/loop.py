@@ -22,6 +22,7 @@ JOB_MODULES = (
     "goodword.referrals.jobs",
     "goodword.referrals.resolution",
     "goodword.origins.batch_jobs",
+    "goodword.webhooks.jobs",
 )
 
 

@@ -155,11 +155,17 @@ class Reschedule(Exception):
 
 Handler = Callable[[Claimed], None]
 HANDLERS: dict[str, Handler] = {}
+# Kinds whose handler opens its own transactions and completes the job itself (with `complete`
+# inside the transaction of its effect): work that waits on the network (webhooks) must not
+# hold a transaction, which on SQLite is the database's write lock.
+OWN_TRANSACTION: set[str] = set()
 
 
-def handler(kind: str) -> Callable[[Handler], Handler]:
+def handler(kind: str, *, own_transaction: bool = False) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         HANDLERS[kind] = fn
+        if own_transaction:
+            OWN_TRANSACTION.add(kind)
         return fn
 
     return register
@@ -176,6 +182,9 @@ def run_one(job: Claimed) -> str:
         fail(job, f"no handler for job kind {job.kind!r}")
         return "failed"
     try:
+        if job.kind in OWN_TRANSACTION:
+            fn(job)
+            return "done"
         with transaction.atomic():
             fn(job)
             if not complete(job):

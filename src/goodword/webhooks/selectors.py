@@ -1,0 +1,95 @@
+"""Reads: which hook types a site subscribes to (cached per process), the delivery log."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from goodword.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription
+
+HOOKS_CACHE_SECONDS = 5.0
+
+_cache: dict[int, tuple[float, frozenset[str]]] = {}
+_lock = threading.Lock()
+
+
+def forget_hooks(site_id: int | None = None) -> None:
+    """Drop the snapshot (config apply and admin saves call it on commit); other processes see a
+    change within HOOKS_CACHE_SECONDS."""
+    with _lock:
+        if site_id is None:
+            _cache.clear()
+        else:
+            _cache.pop(site_id, None)
+
+
+def subscribed_types(site_id: int) -> frozenset[str]:
+    """The hook types with at least one active subscription: a snapshot kept a few seconds, so
+    the hot paths ask without a query. It only decides whether to look further: deliveries are
+    made from the subscriptions as they are in the emitting transaction."""
+    stamp = time.monotonic()
+    hit = _cache.get(site_id)
+    if hit is not None and hit[0] > stamp:
+        return hit[1]
+    types = frozenset(
+        Subscription.objects.filter(site_id=site_id, active=True)
+        .values_list("hook_type", flat=True)
+        .distinct()
+    )
+    with _lock:
+        _cache[site_id] = (stamp + HOOKS_CACHE_SECONDS, types)
+    return types
+
+
+def delivery_state(*, site_id: int, hook_type: str, subject: str) -> str | None:
+    """The state of the latest delivery of this type about `subject`: pending, delivered,
+    failed, or None when there is none."""
+    return (
+        Delivery.objects.filter(site_id=site_id, hook_type=hook_type, subject=subject)
+        .order_by("-id")
+        .values_list("status", flat=True)
+        .first()
+    )
+
+
+def delivery_log(
+    *, site_id: int, limit: int = 20, status: str | None = None, attempts: int = 5
+) -> list[dict[str, Any]]:
+    """Recent deliveries, newest first, each with its latest attempts."""
+    qs = Delivery.objects.filter(site_id=site_id).order_by("-id")
+    if status is not None:
+        qs = qs.filter(status=status)
+    deliveries = list(qs[:limit])
+    log: dict[int, list[DeliveryAttempt]] = {d.pk: [] for d in deliveries}
+    for attempt in DeliveryAttempt.objects.filter(delivery_id__in=list(log)).order_by("-id"):
+        if len(log[attempt.delivery_id]) < attempts:
+            log[attempt.delivery_id].append(attempt)
+    return [
+        {
+            "id": d.pk,
+            "delivery_id": str(d.uuid),
+            "type": d.hook_type,
+            "url": d.url,
+            "subject": d.subject,
+            "status": d.status,
+            "attempts": d.attempts,
+            "created_at": d.created_at,
+            "next_attempt_at": d.next_attempt_at if d.status == DeliveryStatus.PENDING else None,
+            "finished_at": d.finished_at,
+            "last_error": d.last_error or None,
+            "redelivery_of": d.redelivery_of_id,
+            "recent_attempts": [
+                {
+                    "at": a.started_at,
+                    "status_code": a.status_code,
+                    "latency_ms": a.latency_ms,
+                    "outcome": a.outcome,
+                    "error": a.error or None,
+                    "response_body": a.response_body,
+                }
+                for a in log[d.pk]
+            ],
+        }
+        for d in deliveries
+    ]

@@ -1,0 +1,175 @@
+"""Sending one webhook request: URL and target checks, a pinned connection, timeouts.
+
+The target check resolves the host once and connects to an address it checked, so a DNS answer
+that changes between the check and the connect (rebinding) cannot reach an internal address.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 10.0
+BODY_KEPT = 1000  # characters of the response body kept in the attempt log
+BODY_READ = 64 * 1024  # bytes read at most: a huge answer must not hold the worker
+
+# Cloud metadata endpoints stay refused even when a site allows private targets: no intranet
+# receiver lives there, and they hand out credentials.
+METADATA_ADDRESSES = frozenset(
+    {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+)
+
+
+class TargetRefused(Exception):
+    """The URL or the address it resolves to is not allowed; the delivery fails at once."""
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int | None  # None: no HTTP answer (network error, timeout)
+    body: str
+    headers: dict[str, str]
+    error: str
+    latency_ms: int
+
+
+def check_url(url: str) -> tuple[str, str, int, str]:
+    """(scheme, host, port, path-with-query) of an http(s) URL, or TargetRefused."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise TargetRefused(f"invalid URL: {exc}") from None
+    if parts.scheme not in ("http", "https"):
+        raise TargetRefused(f"only http and https URLs are allowed, not {parts.scheme or 'none'!r}")
+    if not parts.hostname:
+        raise TargetRefused("the URL has no host")
+    if parts.username or parts.password:
+        raise TargetRefused("credentials in the URL are not allowed")
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80), path
+
+
+def address_refusal(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address, *, allow_private: bool
+) -> str | None:
+    """Why this address may not be a webhook target, or None when it may."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address in METADATA_ADDRESSES:
+        return "a cloud metadata address"
+    if address.is_unspecified or address.is_multicast:
+        return "an unspecified or multicast address"
+    if allow_private:
+        return None
+    if address.is_loopback:
+        return "a loopback address"
+    if address.is_link_local:
+        return "a link-local address"
+    if address.is_private or address.is_reserved or not address.is_global:
+        return "a private or reserved address"
+    return None
+
+
+def check_literal_host(host: str, *, allow_private: bool) -> str | None:
+    """For configuration time, without DNS: why a host given as an IP address is refused."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        if host.lower() in ("localhost",) or host.lower().endswith(".localhost"):
+            return None if allow_private else "localhost is a loopback address"
+        return None
+    refusal = address_refusal(address, allow_private=allow_private)
+    return f"{host} is {refusal}" if refusal else None
+
+
+def resolve(host: str, port: int, *, allow_private: bool) -> str:
+    """The address to connect to: every address the host resolves to must be allowed."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise OSError(f"cannot resolve {host}: {exc}") from None
+    addresses = []
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        refusal = address_refusal(address, allow_private=allow_private)
+        if refusal:
+            raise TargetRefused(f"{host} resolves to {address}, {refusal}")
+        addresses.append(str(address))
+    if not addresses:
+        raise OSError(f"cannot resolve {host}")
+    return addresses[0]
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    def __init__(self, host: str, port: int, address: str, read_timeout: float) -> None:
+        super().__init__(host, port, timeout=CONNECT_TIMEOUT)
+        self._address = address
+        self._read_timeout = read_timeout
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock.settimeout(self._read_timeout)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    def __init__(self, host: str, port: int, address: str, read_timeout: float) -> None:
+        super().__init__(host, port, timeout=CONNECT_TIMEOUT, context=ssl.create_default_context())
+        self._address = address
+        self._read_timeout = read_timeout
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        # Certificate and SNI are checked against the host name, not the pinned address.
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+        self.sock.settimeout(self._read_timeout)
+
+
+def post(
+    *,
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    allow_private: bool,
+    read_timeout: float | None = None,
+) -> Response:
+    """POST once. Refused targets raise TargetRefused; everything else comes back as a
+    Response (network errors and timeouts with `status=None`)."""
+    scheme, host, port, path = check_url(url)
+    started = time.perf_counter()
+    conn: http.client.HTTPConnection | None = None
+    try:
+        address = resolve(host, port, allow_private=allow_private)
+        cls = _PinnedHTTPS if scheme == "https" else _PinnedHTTP
+        conn = cls(host, port, address, READ_TIMEOUT if read_timeout is None else read_timeout)
+        conn.request("POST", path, body=body, headers=headers)
+        answer = conn.getresponse()
+        raw = answer.read(BODY_READ)
+        return Response(
+            status=answer.status,
+            body=raw.decode("utf-8", "replace")[:BODY_KEPT],
+            headers={k.lower(): v for k, v in answer.getheaders()},
+            error="",
+            latency_ms=_ms(started),
+        )
+    except TargetRefused:
+        raise
+    except TimeoutError:
+        return Response(None, "", {}, "timeout", _ms(started))
+    except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
+        return Response(None, "", {}, f"{type(exc).__name__}: {exc}"[:500], _ms(started))
+    finally:
+        if conn is not None:
+            conn.close()
+
+
+def _ms(started: float) -> int:
+    return max(0, round((time.perf_counter() - started) * 1000))
