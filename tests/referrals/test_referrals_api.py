@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from goodword.referrals.models import Referral, ReferralEvent
+from goodword.rewards.models import Reward
 from tests.conftest import NOW, ApiClient
 from tests.factories import SiteFactory, make_key
 from tests.referrals.program import (
@@ -349,8 +350,10 @@ def test_the_referral_has_exactly_the_contracts_keys_and_values(
     assert set(referral["friend_person"]) == set(example["friend_person"])
     assert set(referral["fraud_policies_status"]) == {"blocked", "flagged", "skipped", "passed"}
     stored = Referral.objects.get(pk=referred.pk)
+    reward = Reward.objects.get(referral=stored, reason="referrer")
     assert referral == {
-        "ad_rewarded": False,
+        # the campaign's referrer incentive: a $10 rebate, paid on approval
+        "ad_rewarded": True,
         "advocate_person": {
             "email": "advocate@example.com",
             "first_name": "Ada",
@@ -358,7 +361,19 @@ def test_the_referral_has_exactly_the_contracts_keys_and_values(
             "last_name": None,
             "phone_number": None,
         },
-        "advocate_rewards": [],
+        "advocate_rewards": [
+            {
+                "amount": 10.0,
+                "coupon": None,
+                "coupon_code": None,
+                "id": reward.pk,
+                "incentive_custom_description": "$10 back",
+                "incentive_description": "$10 back",
+                "incentive_type": "rebate",
+                "reason": "referrer",
+                "status": "Paid",
+            }
+        ],
         "campaign_id": stored.campaign_id,
         "created_at": "2026-07-07T18:00:00.000+00:00",
         "fraud_details": None,

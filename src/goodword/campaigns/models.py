@@ -121,6 +121,9 @@ class Coupon(models.Model):
     coupon_list = models.ForeignKey(CouponList, on_delete=models.CASCADE, related_name="coupons")
     code = models.CharField(max_length=255)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Origins that carried the code (counted when the worker screens the origin).
+    usages = models.PositiveIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:

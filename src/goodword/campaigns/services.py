@@ -10,7 +10,8 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
+from django.db.models.functions import Coalesce
 
 from goodword.campaigns.models import Coupon, CouponList
 from goodword.core.clock import now
@@ -76,6 +77,10 @@ def coupons_import(*, site: Site, coupon_list: CouponList, codes: Iterable[str])
                     codes=list(dict.fromkeys(batch)),
                 )
         imported = Coupon.objects.filter(coupon_list=coupon_list).count() - before
+        if imported:
+            from goodword.rewards.services import rewards_waiting_enqueue
+
+            rewards_waiting_enqueue(site_id=site.pk, coupon_list_id=coupon_list.pk)
     return ImportReport(imported=imported, duplicates=seen - imported)
 
 
@@ -91,19 +96,21 @@ def _insert_batch(
     quote = connection.ops.quote_name
     column = {f.name: str(f.column) for f in meta.concrete_fields}
     columns = ", ".join(
-        quote(column[name]) for name in ("code", "site", "coupon_list", "created_at", "claimed_at")
+        quote(column[name])
+        for name in ("code", "site", "coupon_list", "created_at", "claimed_at", "usages")
     )
     table = quote(meta.db_table)
     created_at = meta.get_field("created_at").get_db_prep_save(moment, connection)
     if is_postgres():
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT code, %s, %s, %s, NULL "
+            f"INSERT INTO {table} ({columns}) SELECT code, %s, %s, %s, NULL, 0 "
             f"FROM unnest(%s::text[]) AS code ON CONFLICT DO NOTHING",
             [site.pk, coupon_list.pk, created_at, codes],
         )
     else:
         cursor.executemany(
-            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, NULL) ON CONFLICT DO NOTHING",
+            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, NULL, 0) "
+            "ON CONFLICT DO NOTHING",
             [(code, site.pk, coupon_list.pk, created_at) for code in codes],
         )
 
@@ -149,3 +156,51 @@ def coupon_codes_from_csv(lines: Iterable[str]) -> Iterator[str]:
     for row in reader:
         if column < len(row):
             yield row[column]
+
+
+def coupons_take(*, site_id: int, coupon_list_id: int, count: int) -> list[tuple[int | None, str]]:
+    """Up to `count` codes from a list, each as (coupon id, code): the static code for everyone
+    (no id), or unused pool codes claimed for good, fewer when the pool runs dry. The
+    conditional UPDATE hands each pool code out once, whatever runs concurrently; on
+    PostgreSQL `SKIP LOCKED` lets concurrent takers pass each other instead of queueing."""
+    if count <= 0:
+        return []
+    static = (
+        CouponList.objects.filter(pk=coupon_list_id, site_id=site_id)
+        .values_list("static_code", flat=True)
+        .first()
+    )
+    if static:
+        return [(None, static)] * count
+    table = Coupon._meta.db_table
+    lock = " FOR UPDATE SKIP LOCKED" if is_postgres() else ""
+    stamp = Coupon._meta.get_field("claimed_at").get_db_prep_save(now(), connection)
+    taken: list[tuple[int | None, str]] = []
+    for _ in range(20):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET claimed_at = %s WHERE id IN ("
+                f"SELECT id FROM {table} WHERE coupon_list_id = %s AND claimed_at IS NULL "
+                f"ORDER BY id LIMIT %s{lock}) AND claimed_at IS NULL RETURNING id, code",
+                [stamp, coupon_list_id, count - len(taken)],
+            )
+            rows = cursor.fetchall()
+        taken += sorted((int(row[0]), str(row[1])) for row in rows)
+        if len(taken) >= count:
+            break
+        # Fewer than asked: the pool is dry, or codes were skipped while others held them.
+        if not Coupon.objects.filter(
+            coupon_list_id=coupon_list_id, claimed_at__isnull=True
+        ).exists():
+            break
+    return taken
+
+
+def coupons_record_use(*, site_id: int, codes: list[str], used_at: datetime) -> int:
+    """Count an origin's use of the site's codes (static codes have no row: nothing to count)."""
+    if not codes:
+        return 0
+    return Coupon.objects.filter(site_id=site_id, code__in=codes).update(
+        usages=models.F("usages") + 1,
+        used_at=Coalesce("used_at", models.Value(used_at)),
+    )

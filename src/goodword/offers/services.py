@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
-from goodword.campaigns.models import Coupon, CouponList
+from goodword.campaigns.models import IncentiveReason
+from goodword.campaigns.services import coupons_take
 from goodword.core.clock import now
 from goodword.core.codes import short_code
-from goodword.core.db import is_postgres
 from goodword.core.errors import NotFound, ValidationFailed
 from goodword.offers.models import (
     AdvocateOffer,
@@ -24,8 +24,11 @@ from goodword.offers.models import (
     Visitor,
 )
 from goodword.origins.models import Origin, OriginType
+from goodword.rewards.models import Reward
+from goodword.rewards.services import reward_for_offer_action
 from goodword.sites.auth import SiteRef
 from goodword.sites.program import CampaignInfo, Program, program_for
+from goodword.webhooks.emitters import claim_signup_emit, offer_signup_emit, post_share_emit
 
 # Channels that are not social sharing channels (Talkable refuses them for claim links).
 NOT_SHARING_CHANNELS = frozenset({"email", "reminder", "facebook_sponsored", "coupon"})
@@ -144,7 +147,7 @@ def _create_offer(*, site: SiteRef, campaign: CampaignInfo, origin: Origin) -> A
     for _ in range(10):
         try:
             with transaction.atomic():
-                return AdvocateOffer.objects.create(
+                offer = AdvocateOffer.objects.create(
                     site_id=site.id,
                     campaign_id=campaign.id,
                     advocate_id=origin.person_id,
@@ -155,12 +158,22 @@ def _create_offer(*, site: SiteRef, campaign: CampaignInfo, origin: Origin) -> A
                     advocate_visitor_uuid=origin.uuid,
                     created_at=stamp,
                 )
+                reward_for_offer_action(
+                    program=program_for(site.id),
+                    campaign=campaign,
+                    offer=offer,
+                    reason=IncentiveReason.SIGNUP,
+                    person_id=origin.person_id,
+                    origin=origin,
+                )
+                offer_signup_emit(offer=offer, campaign=campaign)
+                return offer
         except IntegrityError:
-            offer = AdvocateOffer.objects.filter(
+            existing = AdvocateOffer.objects.filter(
                 campaign_id=campaign.id, advocate_id=origin.person_id
             ).first()
-            if offer is not None:
-                return offer
+            if existing is not None:
+                return existing
     raise RuntimeError("could not allocate an offer code")
 
 
@@ -274,8 +287,10 @@ def claim_record(
         if gated_phone:
             claim.gated_phone = gated_phone
         if not claim.friend_coupon_code:
-            claim.friend_coupon_code = _click_coupon(resolved)
+            claim.friend_coupon_code = _click_reward_code(resolved, claim)
         claim.save()
+        if gated_email:
+            claim_signup_emit(claim=claim, campaign=resolved.campaign)
     return claim
 
 
@@ -304,45 +319,24 @@ def _lock_or_create_claim(
     raise RuntimeError("could not record the claim")
 
 
-def _click_coupon(resolved: ResolvedLink) -> str | None:
-    incentive = resolved.campaign.incentive("click")
-    if incentive is None or incentive.coupon_list_id is None:
-        return None
-    return coupon_take(site_id=resolved.offer.site_id, coupon_list_id=incentive.coupon_list_id)
+def _click_reward_code(resolved: ResolvedLink, claim: Claim) -> str | None:
+    """The friend's `click` reward (once per claim); its code, when it is a paid coupon."""
+    reward = reward_for_offer_action(
+        program=program_for(resolved.offer.site_id),
+        campaign=resolved.campaign,
+        offer=resolved.offer,
+        reason=IncentiveReason.CLICK,
+        person_id=None,
+        claim=claim,
+        visitor_uuid=claim.visitor_uuid,
+    )
+    return reward.coupon_code if reward is not None else None
 
 
 def coupon_take(*, site_id: int, coupon_list_id: int) -> str | None:
-    """A code from a list: the static code, or an unused pool code claimed for good (None when
-    the pool is empty). The conditional UPDATE makes each pool code go out once, whatever runs
-    concurrently."""
-    static = (
-        CouponList.objects.filter(pk=coupon_list_id, site_id=site_id)
-        .values_list("static_code", flat=True)
-        .first()
-    )
-    if static:
-        return static
-    table = Coupon._meta.db_table
-    lock = " FOR UPDATE SKIP LOCKED" if is_postgres() else ""
-    for _ in range(20):
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET claimed_at = %s WHERE id = ("
-                f"SELECT id FROM {table} WHERE coupon_list_id = %s AND claimed_at IS NULL "
-                f"ORDER BY id LIMIT 1{lock}) AND claimed_at IS NULL RETURNING code",
-                [
-                    Coupon._meta.get_field("claimed_at").get_db_prep_save(now(), connection),
-                    coupon_list_id,
-                ],
-            )
-            row = cursor.fetchone()
-        if row is not None:
-            return str(row[0])
-        if not Coupon.objects.filter(
-            coupon_list_id=coupon_list_id, claimed_at__isnull=True
-        ).exists():
-            return None
-    return None
+    """A code from a list (the static code, or a pool code claimed for good); None when dry."""
+    taken = coupons_take(site_id=site_id, coupon_list_id=coupon_list_id, count=1)
+    return taken[0][1] if taken else None
 
 
 def visitor_create(*, site: SiteRef, visitor_uuid: uuidlib.UUID) -> Visitor:
@@ -358,14 +352,26 @@ def claim_track_visit(*, site: SiteRef, claim_id: int) -> None:
         raise NotFound("visitor_offer_not_found", "No visitor offer found by id.")
 
 
-def share_create(*, site: SiteRef, short_url_code: str, channel: Any) -> tuple[Share, OfferView]:
+def share_create(
+    *, site: SiteRef, short_url_code: str, channel: Any
+) -> tuple[Share, OfferView, Reward | None]:
     if not isinstance(channel, str) or channel not in SOCIAL_CHANNELS:
         raise ValidationFailed("channel_invalid", "`channel` is invalid")
     offer = offer_get(site=site, short_url_code=short_url_code)
     program = program_for(site.id)
     view = offer_view(offer, program, [channel])
     link = ShortLink.objects.get(offer=offer, kind=LinkKind.CLAIM, channel=channel)
-    share = Share.objects.create(
-        site_id=site.id, offer=offer, channel=channel, link=link, created_at=now()
-    )
-    return share, view
+    with transaction.atomic():
+        share = Share.objects.create(
+            site_id=site.id, offer=offer, channel=channel, link=link, created_at=now()
+        )
+        reward = reward_for_offer_action(
+            program=program,
+            campaign=view.campaign,
+            offer=offer,
+            reason=IncentiveReason.SHARED,
+            person_id=offer.advocate_id,
+            share=share,
+        )
+        post_share_emit(share=share, view=view)
+    return share, view, reward

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from goodword.campaigns.services import coupons_record_use
 from goodword.origins.selectors import origin_for_attribution
 from goodword.referrals.services import ATTRIBUTE, referral_for_origin
 from goodword.sites.auth import site_ref
@@ -17,6 +18,9 @@ def attribute_origin(job: queue.Claimed) -> None:
     )
     if origin is None:  # nothing to attribute (the site was deleted since)
         return
+    coupons_record_use(
+        site_id=job.site_id, codes=list(origin.coupon_codes or []), used_at=origin.occurred_at
+    )
     # `fresh`: no pre-check for an existing referral; the insert's unique index on the origin
     # decides if a retry of this job finds one already made.
     referral_for_origin(

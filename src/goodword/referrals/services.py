@@ -22,6 +22,7 @@ from goodword.referrals.attribution import FriendOrigin, attribute
 from goodword.referrals.models import Actor, Referral, ReferralEvent, ReferralStatus
 from goodword.referrals.resolution import RESOLVE, approval_settings, schedule_resolution
 from goodword.referrals.transitions import check_transition
+from goodword.rewards.services import rewards_sync
 from goodword.sites.auth import SiteRef
 from goodword.sites.program import program_for
 from goodword.worker import queue
@@ -115,6 +116,7 @@ def referral_for_origin(
     ):
         # The same origin was attributed concurrently: the first referral stands.
         return Referral.objects.get(origin_id=origin.pk)
+    rewards_sync(referrals=[referral])
     return referral
 
 
@@ -218,6 +220,7 @@ def referral_transition(
     referral.updated_at = stamp
     referral.save(update_fields=["status", "updated_at"])
     schedule_resolution(referral=referral)
+    rewards_sync(referrals=[referral])
     return referral
 
 

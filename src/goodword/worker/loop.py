@@ -23,6 +23,7 @@ JOB_MODULES = (
     "goodword.referrals.resolution",
     "goodword.origins.batch_jobs",
     "goodword.webhooks.jobs",
+    "goodword.rewards.services",
 )
 
 

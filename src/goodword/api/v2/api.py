@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from ninja import NinjaAPI
 
-from goodword.api.v2 import errors, offers, origin_batches, origins, people, referrals
+from goodword.api.v2 import errors, offers, origin_batches, origins, people, referrals, rewards
 from goodword.api.v2.auth import ApiKeyAuth
 from goodword.api.v2.parser import TalkableParser
 
@@ -24,6 +24,7 @@ api.add_router("", origin_batches.router)
 api.add_router("", referrals.router)
 api.add_router("", offers.router)
 api.add_router("", people.router)
+api.add_router("", rewards.router)
 
 if settings.BENCH_FLOOR_ENDPOINT:
     from goodword.api.floor.views import router as floor_router

@@ -11,6 +11,7 @@ from ninja import Router
 from pydantic import BaseModel, ConfigDict
 
 from goodword.api.v2.envelope import format_time, ok
+from goodword.api.v2.serializers import reward_json
 from goodword.api.v2.site import request_site
 from goodword.core.errors import ValidationFailed
 from goodword.offers.models import AdvocateOffer, Claim, ShortLink
@@ -82,14 +83,18 @@ class ShareBody(BaseModel):
 @router.post("/offers/{short_url_code}/shares/social", summary="Share via a social channel")
 def share_social(request: HttpRequest, short_url_code: str, payload: ShareBody) -> HttpResponse:
     site = request_site(request, payload.site_slug)
-    share, view = share_create(site=site, short_url_code=short_url_code, channel=payload.channel)
+    share, view, reward = share_create(
+        site=site, short_url_code=short_url_code, channel=payload.channel
+    )
     campaign = view.campaign
     offer: AdvocateOffer = view.offer
     clicks = Claim.objects.filter(offer=offer, link_id=share.link_id).count()
     return ok(
         {
-            # `shared` rewards are paid once rewards exist; until then there is none.
-            "reward": None,
+            # Only a reward this share earned: a later share earns none.
+            "reward": reward_json(reward)
+            if reward is not None and reward.share_id == share.pk
+            else None,
             "share": {
                 "campaign": {
                     "appearance": "inline",

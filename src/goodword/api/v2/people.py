@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
@@ -17,6 +17,7 @@ from goodword.origins.models import Origin, OriginType
 from goodword.people.models import Person
 from goodword.people.selectors import person_find
 from goodword.referrals.models import Referral, ReferralStatus
+from goodword.rewards.models import Reward
 from goodword.sites.program import program_for
 
 router = Router(tags=["People"])
@@ -58,8 +59,9 @@ def person_json(person: Person) -> dict[str, Any]:
         "phone_opted_in_at": None,
         "referral_counts": counts,
         "referred_by": last.advocate.email if last else None,
-        # Rewards are counted once rewards exist.
-        "reward_counts": {"total": 0},
+        "reward_counts": {
+            "total": Reward.objects.filter(site_id=person.site_id, person=person).count()
+        },
         "share_counts": {"total": Share.objects.filter(offer__advocate=person).count()},
         "sub_choice": False,
         "subscribed_at": None,
@@ -81,6 +83,7 @@ def _referrals(request: HttpRequest, person_slug: str, role: str) -> HttpRespons
     referrals = (
         Referral.objects.filter(site_id=site.id, **{role: person})
         .select_related("advocate", "friend")
+        .prefetch_related(Prefetch("rewards", Reward.objects.select_related("coupon")))
         .order_by("-created_at", "-id")[:MAX_REFERRALS]
     )
     return ok({"referrals": [referral_json(r) for r in referrals]})
