@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "goodword.campaigns",
     "goodword.offers",
     "goodword.referrals",
+    "goodword.rewards",
     "goodword.worker",
     "goodword.webhooks",
 ]
