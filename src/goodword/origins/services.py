@@ -23,7 +23,12 @@ from goodword.core.errors import DomainError
 from goodword.origins.models import Origin, OriginType
 from goodword.people.models import Person
 from goodword.sites.auth import SiteRef
+from goodword.webhooks.emitters import event_origin_emit
+from goodword.webhooks.models import HookType
+from goodword.webhooks.services import site_subscribes
 from goodword.worker.models import Job
+
+EVENT_HOOK = HookType.EVENT.value
 
 
 @dataclass(slots=True)
@@ -225,6 +230,21 @@ class FollowUp:
 
 
 def origin_create(
+    *, site: SiteRef, data: OriginData, follow_up: FollowUp | None = None
+) -> OriginResult:
+    """Store an origin (see _origin_create); a new Event also emits `event_web_hook`."""
+    if data.type == OriginType.EVENT and site_subscribes(site_id=site.id, hook_type=EVENT_HOOK):
+        # The event webhook commits with the origin; without a subscription (asked of a cached
+        # snapshot) the write stays one statement.
+        with transaction.atomic():
+            result = _origin_create(site=site, data=data, follow_up=follow_up)
+            if result.created:
+                event_origin_emit(origin=result.origin)
+        return result
+    return _origin_create(site=site, data=data, follow_up=follow_up)
+
+
+def _origin_create(
     *, site: SiteRef, data: OriginData, follow_up: FollowUp | None = None
 ) -> OriginResult:
     """Store an origin and upsert its person; idempotent on the origin's identity.
