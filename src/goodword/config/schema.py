@@ -39,6 +39,19 @@ APPROVAL_MODES = ("automatic", "manual")
 FLAGGED_RESOLUTIONS = ("voided", "approved", "never")
 DEFAULT_APPROVAL_DELAY = 24 * 3600
 DEFAULT_FLAGGED_DELAY = 7 * 24 * 3600
+DEFAULT_RETRY_WINDOW = 3 * 24 * 3600
+HOOK_TYPES = (
+    "referral_web_hook",
+    "reward_web_hook",
+    "post_share_web_hook",
+    "event_web_hook",
+    "offer_signup_web_hook",
+    "claim_signup_web_hook",
+    "unsubscribe_web_hook",
+    "check_unsubscribe_web_hook",
+    "create_coupon_web_hook",
+)
+HOOK_ENCODINGS = ("json", "form")
 
 # Origins that make an advocate besides event categories (which are free strings).
 JOINABLE_KINDS = ("affiliate_member", "purchase")
@@ -154,12 +167,32 @@ class CampaignSpec:
 
 
 @dataclass(frozen=True)
+class SubscriptionSpec:
+    hook_type: str
+    url: str
+    active: bool = True
+    encoding: str = "json"
+
+
+@dataclass(frozen=True)
+class WebhooksSpec:
+    """Subscriptions and webhook settings. `security_key` is write-only: None keeps the stored
+    key (export never writes it)."""
+
+    subscriptions: tuple[SubscriptionSpec, ...] = ()
+    allow_private_targets: bool = False
+    retry_window_seconds: int = DEFAULT_RETRY_WINDOW
+    security_key: str | None = None
+
+
+@dataclass(frozen=True)
 class Program:
     site: SiteSpec
     fraud: FraudSpec
     blocklist: tuple[BlocklistSpec, ...] = ()
     coupon_lists: tuple[CouponListSpec, ...] = ()
     campaigns: tuple[CampaignSpec, ...] = ()
+    webhooks: WebhooksSpec = field(default_factory=WebhooksSpec)
 
 
 @dataclass(frozen=True)
@@ -375,6 +408,20 @@ def _datetime(value: Any) -> datetime:
     return moment
 
 
+def _retry_window(value: Any) -> int:
+    seconds = parse_duration(value)
+    if not 60 <= seconds <= 30 * 86400:
+        raise ValueError("must be between 1m and 30d")
+    return seconds
+
+
+def _security_key(value: Any) -> str:
+    key = _string(255)(value)
+    if len(key) < 16:
+        raise ValueError("must be at least 16 characters")
+    return str(key)
+
+
 def _optional(parser: Parser) -> Parser:
     def parse(value: Any) -> Any:
         return None if value is None else parser(value)
@@ -488,7 +535,7 @@ class _Validator:
             document,
             "",
             required=("site",),
-            optional=("version", "fraud", "blocklist", "coupon_lists", "campaigns"),
+            optional=("version", "fraud", "blocklist", "coupon_lists", "campaigns", "webhooks"),
         )
         if doc is None:
             return None
@@ -499,7 +546,8 @@ class _Validator:
         coupon_lists = self.coupon_lists(doc.get("coupon_lists"), "coupon_lists")
         known_lists = {spec.identifier for spec in coupon_lists} | set(self.existing_coupon_lists)
         campaigns = self.campaigns(doc.get("campaigns"), "campaigns", known_lists)
-        if self.errors or site is None or fraud is None:
+        webhooks = self.webhooks(doc.get("webhooks"), "webhooks")
+        if self.errors or site is None or fraud is None or webhooks is None:
             return None
         return Program(
             site=site,
@@ -507,6 +555,74 @@ class _Validator:
             blocklist=blocklist,
             coupon_lists=coupon_lists,
             campaigns=campaigns,
+            webhooks=webhooks,
+        )
+
+    def webhooks(self, value: Any, loc: str) -> WebhooksSpec | None:
+        if value is None:
+            return WebhooksSpec()
+        data = self.mapping(
+            value,
+            loc,
+            required=(),
+            optional=("security_key", "allow_private_targets", "retry_window", "subscriptions"),
+        )
+        if data is None:
+            return None
+        allow = self.field(data, "allow_private_targets", loc, _bool, False)
+        window = self.field(data, "retry_window", loc, _retry_window, DEFAULT_RETRY_WINDOW)
+        key = self.field(data, "security_key", loc, _optional(_security_key), None)
+        subscriptions: list[SubscriptionSpec] = []
+        seen: dict[tuple[str, str], str] = {}
+        ok = True
+        subs_loc = key_loc(loc, "subscriptions")
+        for i, item in enumerate(self.sequence(data.get("subscriptions"), subs_loc)):
+            item_loc = _index_loc(subs_loc, i)
+            sub = self.mapping(
+                item, item_loc, required=("type", "url"), optional=("active", "encoding")
+            )
+            if sub is None:
+                ok = False
+                continue
+            values = {
+                "hook_type": self.field(sub, "type", item_loc, _choice(HOOK_TYPES), MISSING),
+                "url": self.field(sub, "url", item_loc, _url(2000), MISSING),
+                "active": self.field(sub, "active", item_loc, _bool, True),
+                "encoding": self.field(sub, "encoding", item_loc, _choice(HOOK_ENCODINGS), "json"),
+            }
+            if isinstance(values["url"], str) and isinstance(allow, bool):
+                from urllib.parse import urlsplit
+
+                from goodword.webhooks.transport import check_literal_host
+
+                refusal = check_literal_host(
+                    urlsplit(values["url"]).hostname or "", allow_private=allow
+                )
+                if refusal:
+                    self.error(
+                        key_loc(item_loc, "url"),
+                        f"{refusal}; set webhooks.allow_private_targets: true to send there",
+                    )
+                    ok = False
+            if MISSING in values.values():
+                ok = False
+                continue
+            identity = (values["hook_type"], values["url"])
+            if identity in seen:
+                self.error(
+                    item_loc, f"{identity[0]} to {identity[1]} is already at {seen[identity]}"
+                )
+                ok = False
+                continue
+            seen[identity] = item_loc
+            subscriptions.append(SubscriptionSpec(**values))
+        if not ok or MISSING in (allow, window, key):
+            return None
+        return WebhooksSpec(
+            subscriptions=tuple(subscriptions),
+            allow_private_targets=allow,
+            retry_window_seconds=window,
+            security_key=key,
         )
 
     def site(self, value: Any, loc: str) -> SiteSpec | None:

@@ -70,8 +70,29 @@ def config_export(*, site: Site) -> dict[str, Any]:
             for cl in CouponList.objects.filter(site=site).order_by("id")
         ],
         "campaigns": _campaigns(site),
+        "webhooks": _webhooks(site),
     }
     return _without_empty(document)
+
+
+def _webhooks(site: Site) -> dict[str, Any] | None:
+    """The webhook settings and subscriptions; None when the site has neither (the same as
+    leaving the section out). The security key and signing secrets are never written."""
+    from goodword.webhooks.models import Subscription, WebhookSettings
+
+    row = WebhookSettings.objects.filter(site=site).first()
+    subscriptions = list(Subscription.objects.filter(site=site).order_by("id"))
+    if row is None and not subscriptions:
+        return None
+    row = row or WebhookSettings(site=site)
+    return {
+        "allow_private_targets": row.allow_private_targets,
+        "retry_window": format_duration(row.retry_window_seconds),
+        "subscriptions": [
+            {"type": s.hook_type, "url": s.url, "active": s.active, "encoding": s.encoding}
+            for s in subscriptions
+        ],
+    }
 
 
 def _campaigns(site: Site) -> list[dict[str, Any]]:

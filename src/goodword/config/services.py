@@ -30,6 +30,7 @@ from goodword.core.errors import DomainError
 from goodword.sites.models import BlocklistEntry, FraudSettings, Site, SiteSettings
 from goodword.sites.program import forget_program
 from goodword.sites.services import site_create
+from goodword.webhooks.selectors import forget_hooks
 
 ACTIONS = ("created", "updated", "deleted", "disabled", "unchanged")
 
@@ -103,6 +104,7 @@ def config_apply(*, document: Any, dry_run: bool = False) -> ApplyReport:
                 resolutions_retime(site_id=site_id)
             # This process sees the new program at once; others within their cache's TTL.
             transaction.on_commit(lambda: forget_program(site_id))
+            transaction.on_commit(lambda: forget_hooks(site_id))
     return report
 
 
@@ -130,7 +132,72 @@ class _Applier:
         self.blocklist(site)
         lists = self.coupon_lists(site)
         self.campaigns(site, lists)
+        self.webhooks(site)
         return site
+
+    def webhooks(self, site: Site) -> None:
+        """Settings made on first need (with fresh secrets); subscriptions replaced by the
+        file's, keyed by type and URL (a removed one keeps its delivery log)."""
+        from goodword.webhooks.models import Subscription, WebhookSettings
+        from goodword.webhooks.services import new_security_key
+        from goodword.webhooks.signing import new_secret
+
+        spec = self.program.webhooks
+        row = WebhookSettings.objects.filter(site=site).first()
+        values: dict[str, Any] = {
+            "allow_private_targets": spec.allow_private_targets,
+            "retry_window_seconds": spec.retry_window_seconds,
+        }
+        if spec.security_key is not None:
+            values["security_key"] = spec.security_key
+        if row is None:
+            if (
+                spec.subscriptions
+                or spec.security_key
+                or spec.allow_private_targets
+                or (
+                    spec.retry_window_seconds
+                    != WebhookSettings._meta.get_field("retry_window_seconds").default
+                )
+            ):
+                WebhookSettings.objects.create(
+                    site=site,
+                    security_key=values.pop("security_key", None) or new_security_key(),
+                    signing_secret=new_secret(),
+                    **values,
+                )
+                self.record("webhook_settings", site.slug, "created")
+        else:
+            changed = _sync(row, values)
+            if changed:
+                row.save(update_fields=changed)
+            # A key is never shown: a change is named without its value.
+            self.record(
+                "webhook_settings", site.slug, "updated" if changed else "unchanged", changed
+            )
+        current = {(sub.hook_type, sub.url): sub for sub in Subscription.objects.filter(site=site)}
+        for sub_spec in spec.subscriptions:
+            key = (sub_spec.hook_type, sub_spec.url)
+            label = f"{sub_spec.hook_type} {sub_spec.url}"
+            sub_values = {"active": sub_spec.active, "encoding": sub_spec.encoding}
+            found = current.pop(key, None)
+            if found is None:
+                Subscription.objects.create(
+                    site=site,
+                    hook_type=sub_spec.hook_type,
+                    url=sub_spec.url,
+                    created_at=self.moment,
+                    **sub_values,
+                )
+                self.record("webhook", label, "created")
+                continue
+            changed = _sync(found, sub_values)
+            if changed:
+                found.save(update_fields=changed)
+            self.record("webhook", label, "updated" if changed else "unchanged", changed)
+        for (hook_type, url), gone in sorted(current.items()):
+            gone.delete()
+            self.record("webhook", f"{hook_type} {url}", "deleted")
 
     def site(self, site: Site | None) -> Site:
         spec = self.program.site
