@@ -173,17 +173,25 @@ def coupons_take(*, site_id: int, coupon_list_id: int, count: int) -> list[tuple
     if static:
         return [(None, static)] * count
     table = Coupon._meta.db_table
-    lock = " FOR UPDATE SKIP LOCKED" if is_postgres() else ""
+    pick = f"SELECT id FROM {table} WHERE coupon_list_id = %s AND claimed_at IS NULL ORDER BY id"
+    if is_postgres():
+        # Materialized: as a plain `IN (subquery)` PostgreSQL may run the LIMITed subquery
+        # more than once and claim more codes than asked for.
+        sql = (
+            f"WITH picked AS MATERIALIZED ({pick} LIMIT %s FOR UPDATE SKIP LOCKED) "
+            f"UPDATE {table} SET claimed_at = %s WHERE id IN (SELECT id FROM picked) "
+            f"AND claimed_at IS NULL RETURNING id, code"
+        )
+    else:
+        sql = (
+            f"WITH picked AS ({pick} LIMIT %s) UPDATE {table} SET claimed_at = %s "
+            f"WHERE id IN (SELECT id FROM picked) AND claimed_at IS NULL RETURNING id, code"
+        )
     stamp = Coupon._meta.get_field("claimed_at").get_db_prep_save(now(), connection)
     taken: list[tuple[int | None, str]] = []
     for _ in range(20):
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET claimed_at = %s WHERE id IN ("
-                f"SELECT id FROM {table} WHERE coupon_list_id = %s AND claimed_at IS NULL "
-                f"ORDER BY id LIMIT %s{lock}) AND claimed_at IS NULL RETURNING id, code",
-                [stamp, coupon_list_id, count - len(taken)],
-            )
+            cursor.execute(sql, [coupon_list_id, count - len(taken), stamp])
             rows = cursor.fetchall()
         taken += sorted((int(row[0]), str(row[1])) for row in rows)
         if len(taken) >= count:

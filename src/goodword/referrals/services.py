@@ -21,7 +21,7 @@ from goodword.referrals.approval import resolution
 from goodword.referrals.attribution import FriendOrigin, attribute
 from goodword.referrals.models import Actor, Referral, ReferralEvent, ReferralStatus
 from goodword.referrals.resolution import RESOLVE, approval_settings, schedule_resolution
-from goodword.referrals.transitions import check_transition
+from goodword.referrals.transitions import FINAL, check_transition
 from goodword.rewards.services import rewards_sync
 from goodword.sites.auth import SiteRef
 from goodword.sites.program import program_for
@@ -205,23 +205,48 @@ def referral_transition(
     if referral.status == to_status:
         return referral
     check_transition(referral.status, to_status)
-    stamp = now()
-    ReferralEvent.objects.create(
-        site_id=referral.site_id,
-        referral=referral,
-        from_status=referral.status,
-        to_status=to_status,
-        actor=actor.kind,
-        actor_detail=actor.detail,
-        reason=reason,
-        created_at=stamp,
-    )
-    referral.status = to_status
-    referral.updated_at = stamp
-    referral.save(update_fields=["status", "updated_at"])
-    schedule_resolution(referral=referral)
-    rewards_sync(referrals=[referral])
+    referrals_transition(moves=[(referral, to_status, reason)], actor=actor)
     return referral
+
+
+def referrals_transition(*, moves: list[tuple[Referral, str, str]], actor: ActorRef) -> None:
+    """Apply checked status moves (referral, to status, reason) to locked referrals of one
+    site: their events, their statuses, their resolution jobs and their rewards, with a few
+    statements for the lot."""
+    if not moves:
+        return
+    stamp = now()
+    ReferralEvent.objects.bulk_create(
+        [
+            ReferralEvent(
+                site_id=referral.site_id,
+                referral=referral,
+                from_status=referral.status,
+                to_status=to_status,
+                actor=actor.kind,
+                actor_detail=actor.detail,
+                reason=reason,
+                created_at=stamp,
+            )
+            for referral, to_status, reason in moves
+        ]
+    )
+    for referral, to_status, _ in moves:
+        referral.status = to_status
+        referral.updated_at = stamp
+    referrals = [m[0] for m in moves]
+    if len(referrals) == 1:
+        referrals[0].save(update_fields=["status", "updated_at"])
+    else:
+        Referral.objects.bulk_update(referrals, ["status", "updated_at"])
+    final = [r.pk for r in referrals if r.status in FINAL]
+    if final:
+        # A job a worker holds right now is left alone: it re-reads the referral when it runs.
+        Job.objects.filter(kind=RESOLVE, ref_id__in=final, claim_token__isnull=True).delete()
+    for referral in referrals:
+        if referral.status not in FINAL:
+            schedule_resolution(referral=referral)
+    rewards_sync(referrals=referrals)
 
 
 def referral_set_status(

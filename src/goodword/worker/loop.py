@@ -87,12 +87,12 @@ class Worker:
             return 0, 0
         started = time.perf_counter()
         outcomes: dict[str, int] = {}
-        for index, job in enumerate(jobs):
+        for index, group in _groups(jobs):
             if self.stopping.is_set():
                 queue.release(jobs[index:])
                 break
-            outcome = queue.run_one(job)
-            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            for outcome, count in queue.run_many(group).items():
+                outcomes[outcome] = outcomes.get(outcome, 0) + count
         _event(
             "batch",
             claimed=len(jobs),
@@ -100,6 +100,24 @@ class Worker:
             **outcomes,
         )
         return len(jobs), outcomes.get("done", 0)
+
+
+def _groups(jobs: list[queue.Claimed]) -> list[tuple[int, list[queue.Claimed]]]:
+    """The claimed jobs as runs to execute, in claim order: all jobs of a kind that has a batch
+    handler form one run (at its first job's place); any other job is a run of its own. Each
+    with the index of the run's first job (a stop gives back from there)."""
+    runs: list[tuple[int, list[queue.Claimed]]] = []
+    batched: dict[str, list[queue.Claimed]] = {}
+    for index, job in enumerate(jobs):
+        if job.kind in queue.BATCH_HANDLERS:
+            if job.kind in batched:
+                batched[job.kind].append(job)
+                continue
+            batched[job.kind] = [job]
+            runs.append((index, batched[job.kind]))
+        else:
+            runs.append((index, [job]))
+    return runs
 
 
 def drain(*, limit: int = 10_000) -> int:
@@ -110,7 +128,7 @@ def drain(*, limit: int = 10_000) -> int:
         jobs = queue.claim(limit=100)
         if not jobs:
             break
-        for job in jobs:
-            queue.run_one(job)
+        for _, group in _groups(jobs):
+            queue.run_many(group)
         done += len(jobs)
     return done

@@ -79,14 +79,18 @@ def claim(
     if ref_id is not None:
         where.append("ref_id = %s")
         params.append(ref_id)
+    # Materialized on PostgreSQL: as a plain `IN (subquery)` the LIMITed subquery may run more
+    # than once and claim more than `limit` jobs.
+    pick = "MATERIALIZED " if is_postgres() else ""
     lock = " FOR UPDATE SKIP LOCKED" if is_postgres() else ""
     sql = (
-        f"UPDATE {_T} SET claimed_until = %s, claim_token = %s, attempts = attempts + 1 "
-        f"WHERE id IN (SELECT id FROM {_T} WHERE {' AND '.join(where)} "
+        f"WITH picked AS {pick}(SELECT id FROM {_T} WHERE {' AND '.join(where)} "
         f"ORDER BY run_after, id LIMIT %s{lock}) "
+        f"UPDATE {_T} SET claimed_until = %s, claim_token = %s, attempts = attempts + 1 "
+        f"WHERE id IN (SELECT id FROM picked) "
         f"RETURNING id, site_id, kind, ref_id, payload, attempts"
     )
-    rows = fetch(sql, [stamp + LEASE, token, *params, limit])
+    rows = fetch(sql, [*params, limit, stamp + LEASE, token])
     claimed = [
         Claimed(
             id=row[0],
@@ -204,3 +208,80 @@ def run_one(job: Claimed) -> str:
 
 def pending_for(*, kind: str, ref_id: int) -> bool:
     return Job.objects.filter(kind=kind, ref_id=ref_id, failed_at__isnull=True).exists()
+
+
+# A kind may also have a batch handler: it applies the effect of many claimed jobs of that kind
+# in one transaction (set-based statements instead of a round of queries per job) and returns
+# the jobs that are not due yet, with when to come back.
+BatchHandler = Callable[[list[Claimed]], dict[int, datetime]]
+BATCH_HANDLERS: dict[str, BatchHandler] = {}
+
+
+def batch_handler(kind: str) -> Callable[[BatchHandler], BatchHandler]:
+    def register(fn: BatchHandler) -> BatchHandler:
+        BATCH_HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+class _Lost(Exception):
+    pass
+
+
+def run_many(jobs: list[Claimed]) -> dict[str, int]:
+    """Run claimed jobs of one kind together: one transaction for all the effects and all the
+    completions. If the batch fails or any lease was lost meanwhile, it is rolled back whole
+    and each job runs on its own (`run_one`), so one bad job costs only itself."""
+    outcomes: dict[str, int] = {}
+    fn = BATCH_HANDLERS.get(jobs[0].kind) if jobs else None
+    if fn is not None and len(jobs) > 1:
+        try:
+            with transaction.atomic():
+                later = fn(jobs)
+                finished = [job for job in jobs if job.id not in later]
+                if _complete_many(finished) != len(finished):
+                    raise _Lost
+                for job in jobs:
+                    if job.id in later:
+                        Job.objects.filter(pk=job.id, claim_token=job.token).update(
+                            run_after=later[job.id],
+                            claimed_until=None,
+                            claim_token=None,
+                            attempts=job.attempts - 1,
+                        )
+            return (
+                {"done": len(finished), "rescheduled": len(later)}
+                if later
+                else {"done": len(finished)}
+            )
+        except _Lost:
+            pass
+        except Exception:
+            log.exception(
+                "batch failed kind=%s jobs=%s: running them one by one", jobs[0].kind, len(jobs)
+            )
+    for job in jobs:
+        outcome = run_one(job)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+def _complete_many(jobs: list[Claimed]) -> int:
+    if not jobs:
+        return 0
+    done = 0
+    for token in {job.token for job in jobs}:
+        ids = [job.id for job in jobs if job.token == token]
+        params: list[Any]
+        if is_postgres():  # one statement text whatever the count: it stays prepared
+            where, params = "id = ANY(%s)", [ids]
+        else:
+            where, params = f"id IN ({', '.join(['%s'] * len(ids))})", list(ids)
+        done += len(
+            fetch(
+                f"DELETE FROM {_T} WHERE {where} AND claim_token = %s RETURNING id",
+                [*params, token],
+            )
+        )
+    return done
