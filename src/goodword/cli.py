@@ -426,6 +426,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="the CSV file")
     p.set_defaults(func=cmd_coupons_import)
 
+    from goodword.webhooks.cli import add_parser as add_webhooks_parser
+
+    add_webhooks_parser(sub)
+
     p = sub.add_parser("manage", help="run a Django management command", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_manage)
