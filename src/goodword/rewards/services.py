@@ -240,6 +240,9 @@ def rewards_sync(*, referrals: Sequence[Referral]) -> list[Reward]:
         p for p in todo if p[0].status not in (ReferralStatus.BLOCKED, ReferralStatus.VOIDED)
     ]
     facts = _referral_facts(program, evaluating, stamp, existing)
+    # A blocked or voided referral is not evaluated, but its new `referred` reward still needs
+    # the origin's visitor uuid: the Rewards API finds it by that once the referral is unblocked.
+    facts.origins.update(_load_origins({p[0].origin_id for p in todo} - facts.origins.keys()))
     site_currency = _site_currency(site_id)
     gate = (
         _gate_reason(site_id) if any(p[0].status == ReferralStatus.APPROVED for p in todo) else None
@@ -362,6 +365,19 @@ class _Facts:
         return None if verdict.ok else verdict.reason
 
 
+def _load_origins(origin_ids: set[int]) -> dict[int, _OriginFacts]:
+    if not origin_ids:
+        return {}
+    return {
+        row["id"]: _OriginFacts(
+            row["type"], row["event_category"], row["subtotal"], row["occurred_at"], row["uuid"]
+        )
+        for row in Origin.objects.filter(pk__in=origin_ids).values(
+            "id", "type", "event_category", "subtotal", "occurred_at", "uuid"
+        )
+    }
+
+
 def _referral_facts(
     program: Program,
     plans: list[tuple[Referral, CampaignInfo, IncentiveInfo]],
@@ -372,15 +388,7 @@ def _referral_facts(
     in play needs it."""
     referrals = {p[0].pk: p[0] for p in plans}
     criteria = [Criteria.parse(p[2].criteria) for p in plans]
-    origin_ids = [r.origin_id for r in referrals.values()]
-    origins = {
-        row["id"]: _OriginFacts(
-            row["type"], row["event_category"], row["subtotal"], row["occurred_at"], row["uuid"]
-        )
-        for row in Origin.objects.filter(pk__in=origin_ids).values(
-            "id", "type", "event_category", "subtotal", "occurred_at", "uuid"
-        )
-    }
+    origins = _load_origins({r.origin_id for r in referrals.values()})
     offer_expiry = dict(
         AdvocateOffer.objects.filter(pk__in={r.offer_id for r in referrals.values()}).values_list(
             "id", "expires_at"
