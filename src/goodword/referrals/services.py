@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -39,6 +40,9 @@ class ActorRef:
 
 
 ENGINE = ActorRef(Actor.ENGINE)
+
+# Called inside the transaction with referrals that just changed status (webhooks).
+moved_listeners: list[Callable[[list[Referral]], None]] = []
 
 
 def referral_for_origin(
@@ -247,6 +251,8 @@ def referrals_transition(*, moves: list[tuple[Referral, str, str]], actor: Actor
         if referral.status not in FINAL:
             schedule_resolution(referral=referral)
     rewards_sync(referrals=referrals)
+    for listener in moved_listeners:
+        listener(referrals)
 
 
 def referral_set_status(

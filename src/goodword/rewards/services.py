@@ -40,7 +40,15 @@ log = logging.getLogger("goodword.rewards")
 # Worker job: pay the rewards of a coupon list that waited for codes (after an import).
 PAY_WAITING = "rewards_pay_waiting"
 REFERRAL_REASONS = (IncentiveReason.REFERRER, IncentiveReason.REFERRED)
-_UPDATED = ["status", "status_reason", "coupon", "coupon_code", "given_at", "paid_at", "updated_at"]
+UPDATED_FIELDS = [
+    "status",
+    "status_reason",
+    "coupon",
+    "coupon_code",
+    "given_at",
+    "paid_at",
+    "updated_at",
+]
 
 # Hooks other packages register (webhooks): called inside the transaction, with the rewards
 # that just became Paid, and asked whether a referral's advocate rewards must wait.
@@ -154,7 +162,7 @@ def _block(reward: Reward, reason: str, stamp: datetime) -> None:
     reward.updated_at = stamp
 
 
-def _pay(rewards: Sequence[Reward], stamp: datetime) -> list[Reward]:
+def rewards_pay(rewards: Sequence[Reward], stamp: datetime) -> list[Reward]:
     """Give rewards: codes for coupon rewards (Waiting for coupon when a pool is dry), Paid
     for the rest. Returns those that became Paid."""
     by_list: dict[int, list[Reward]] = {}
@@ -183,7 +191,7 @@ def _pay(rewards: Sequence[Reward], stamp: datetime) -> list[Reward]:
     return paid
 
 
-def _paid(rewards: list[Reward]) -> None:
+def rewards_paid_notify(rewards: list[Reward]) -> None:
     if rewards:
         for listener in paid_listeners:
             listener(rewards)
@@ -303,12 +311,12 @@ def rewards_sync(*, referrals: Sequence[Referral]) -> list[Reward]:
             created.append(reward)
         elif reward in to_pay or (reward.status, reward.status_reason) != before:
             changed.append(reward)
-    paid = _pay(to_pay, stamp)
+    paid = rewards_pay(to_pay, stamp)
     if created:
         Reward.objects.bulk_create(created)
     if changed:
-        Reward.objects.bulk_update(changed, _UPDATED)
-    _paid(paid)
+        Reward.objects.bulk_update(changed, UPDATED_FIELDS)
+    rewards_paid_notify(paid)
     return paid
 
 
@@ -521,7 +529,7 @@ def reward_for_offer_action(
         _block(reward, verdict.reason or "Criteria not met", stamp)
         paid = []
     else:
-        paid = _pay([reward], stamp)
+        paid = rewards_pay([reward], stamp)
     try:
         with transaction.atomic():
             reward.save(force_insert=True)
@@ -530,7 +538,7 @@ def reward_for_offer_action(
         # for this attempt was claimed outside the savepoint: hand it back.
         _release_coupon(reward)
         return _existing_for_action(reason=reason, offer=offer, claim=claim)
-    _paid(paid)
+    rewards_paid_notify(paid)
     return reward
 
 
@@ -569,9 +577,9 @@ def rewards_pay_waiting(*, coupon_list_id: int, limit: int = 500) -> int:
     )
     if not waiting:
         return 0
-    paid = _pay(waiting, now())
-    Reward.objects.bulk_update(waiting, _UPDATED)
-    _paid(paid)
+    paid = rewards_pay(waiting, now())
+    Reward.objects.bulk_update(waiting, UPDATED_FIELDS)
+    rewards_paid_notify(paid)
     return len(paid)
 
 
