@@ -239,10 +239,11 @@ def referrals_transition(*, moves: list[tuple[Referral, str, str]], actor: Actor
         referral.status = to_status
         referral.updated_at = stamp
     referrals = [m[0] for m in moves]
-    if len(referrals) == 1:
-        referrals[0].save(update_fields=["status", "updated_at"])
-    else:
-        Referral.objects.bulk_update(referrals, ["status", "updated_at"])
+    by_status: dict[str, list[int]] = {}
+    for referral in referrals:
+        by_status.setdefault(referral.status, []).append(referral.pk)
+    for status, ids in by_status.items():
+        Referral.objects.filter(pk__in=ids).update(status=status, updated_at=stamp)
     final = [r.pk for r in referrals if r.status in FINAL]
     if final:
         # A job a worker holds right now is left alone: it re-reads the referral when it runs.

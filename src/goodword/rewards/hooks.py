@@ -157,7 +157,7 @@ def pay_after_referral_webhook(delivery: Any) -> None:
     if not waiting:
         return  # paid already (another subscription's delivery came first), or never gated
     paid = reward_services.rewards_pay(waiting, now())
-    Reward.objects.bulk_update(waiting, reward_services.UPDATED_FIELDS)
+    reward_services.rewards_save(waiting)
     reward_services.rewards_paid_notify(paid)
 
 

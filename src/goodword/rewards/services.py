@@ -19,7 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 
 from goodword.campaigns.models import IncentiveReason, IncentiveType
@@ -40,15 +40,6 @@ log = logging.getLogger("goodword.rewards")
 # Worker job: pay the rewards of a coupon list that waited for codes (after an import).
 PAY_WAITING = "rewards_pay_waiting"
 REFERRAL_REASONS = (IncentiveReason.REFERRER, IncentiveReason.REFERRED)
-UPDATED_FIELDS = [
-    "status",
-    "status_reason",
-    "coupon",
-    "coupon_code",
-    "given_at",
-    "paid_at",
-    "updated_at",
-]
 
 # Hooks other packages register (webhooks): called inside the transaction, with the rewards
 # that just became Paid, and asked whether a referral's advocate rewards must wait.
@@ -309,15 +300,62 @@ def rewards_sync(*, referrals: Sequence[Referral]) -> list[Reward]:
                 reward.updated_at = stamp
         if fresh:
             created.append(reward)
-        elif reward in to_pay or (reward.status, reward.status_reason) != before:
+        elif (to_pay and to_pay[-1] is reward) or (reward.status, reward.status_reason) != before:
             changed.append(reward)
     paid = rewards_pay(to_pay, stamp)
     if created:
         Reward.objects.bulk_create(created)
-    if changed:
-        Reward.objects.bulk_update(changed, UPDATED_FIELDS)
+    rewards_save(changed)
     rewards_paid_notify(paid)
     return paid
+
+
+def rewards_save(rewards: Sequence[Reward]) -> None:
+    """Store the changed status fields of many rewards in a few statements: one UPDATE per
+    distinct set of values (a batch of approvals mostly shares one: Paid, at one time), and the
+    per-reward codes in one more. `bulk_update` would build a CASE per row and field, which
+    costs more Python than the approvals themselves."""
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    coded: list[Reward] = []
+    for reward in rewards:
+        key = (
+            reward.status,
+            reward.status_reason,
+            reward.given_at,
+            reward.paid_at,
+            reward.updated_at,
+        )
+        groups.setdefault(key, []).append(reward.pk)
+        if reward.coupon_code is not None:
+            coded.append(reward)
+    for (status, reason, given_at, paid_at, updated_at), ids in groups.items():
+        Reward.objects.filter(pk__in=ids).update(
+            status=status,
+            status_reason=reason,
+            given_at=given_at,
+            paid_at=paid_at,
+            updated_at=updated_at,
+        )
+    if not coded:
+        return
+    table = Reward._meta.db_table
+    with connection.cursor() as cursor:
+        if is_postgres():
+            cursor.execute(
+                f"UPDATE {table} AS r SET coupon_id = v.coupon_id, coupon_code = v.code "
+                f"FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS v(id, coupon_id, code) "
+                f"WHERE r.id = v.id",
+                [
+                    [r.pk for r in coded],
+                    [r.coupon_id for r in coded],
+                    [r.coupon_code for r in coded],
+                ],
+            )
+        else:
+            cursor.executemany(
+                f"UPDATE {table} SET coupon_id = %s, coupon_code = %s WHERE id = %s",
+                [(r.coupon_id, r.coupon_code, r.pk) for r in coded],
+            )
 
 
 class _Missing:
@@ -569,7 +607,8 @@ def rewards_waiting_enqueue(*, site_id: int, coupon_list_id: int) -> None:
 def rewards_pay_waiting(*, coupon_list_id: int, limit: int = 500) -> int:
     """Pay rewards of a list that waited for codes, oldest first, while codes last. Returns how
     many were paid."""
-    lock = Reward.objects.select_for_update(skip_locked=True) if is_postgres() else Reward.objects
+    # Not SKIP LOCKED: a reward another transaction holds is waited for, not left behind.
+    lock = Reward.objects.select_for_update()
     waiting = list(
         lock.filter(coupon_list_id=coupon_list_id, status=RewardStatus.WAITING).order_by("id")[
             :limit
@@ -578,7 +617,14 @@ def rewards_pay_waiting(*, coupon_list_id: int, limit: int = 500) -> int:
     if not waiting:
         return 0
     paid = rewards_pay(waiting, now())
-    Reward.objects.bulk_update(waiting, UPDATED_FIELDS)
+    rewards_save(waiting)
+    for reward in paid:
+        if reward.claim_id is not None and reward.coupon_code:
+            # A friend whose click reward waited gets the code on the claim too, where the
+            # claim page and coupon attribution look for it.
+            Claim.objects.filter(pk=reward.claim_id, friend_coupon_code__isnull=True).update(
+                friend_coupon_code=reward.coupon_code
+            )
     rewards_paid_notify(paid)
     return len(paid)
 
