@@ -181,7 +181,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from goodword.worker.loop import Worker
 
-    Worker(batch=args.batch, poll=args.poll).run(once=args.once)
+    Worker(batch=args.batch, poll=args.poll, concurrency=args.concurrency).run(once=args.once)
     return 0
 
 
@@ -373,6 +373,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="run what is due, then exit (cron)")
     p.add_argument("--batch", type=int, default=100, help="jobs claimed at a time")
     p.add_argument("--poll", type=float, default=0.2, help="seconds between polls when idle")
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        help="webhook deliveries sent side by side (default 8 on PostgreSQL, 1 on SQLite)",
+    )
     p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("status", help="the job backlog and the age of the oldest due job")

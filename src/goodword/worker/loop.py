@@ -9,10 +9,12 @@ import os
 import signal
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
 
 from django.db import DatabaseError
 
+from goodword.core.db import is_postgres
 from goodword.worker import queue
 
 log = logging.getLogger("goodword.worker")
@@ -40,11 +42,67 @@ def _event(event: str, **fields: object) -> None:
 
 
 class Worker:
-    def __init__(self, *, batch: int = 100, poll: float = 0.2) -> None:
+    def __init__(
+        self, *, batch: int = 100, poll: float = 0.2, concurrency: int | None = None
+    ) -> None:
         self.batch = batch
         self.poll = poll
         self.stopping = threading.Event()
+        # Jobs that wait on the network (webhook deliveries) run side by side in threads, each
+        # with its own database connection; on SQLite, one writer at a time anyway, one thread.
+        if concurrency is None:
+            concurrency = 8 if is_postgres() else 1
+        self.concurrency = max(1, concurrency)
+        self._pool: ThreadPoolExecutor | None = None
         load_handlers()
+
+    def _run_concurrent(self, jobs: list[queue.Claimed]) -> dict[str, int]:
+        """Own-transaction jobs, up to `concurrency` at once. A stop gives back those not
+        started yet."""
+        outcomes: dict[str, int] = {}
+        if self.concurrency == 1 or len(jobs) == 1:
+            for index, job in enumerate(jobs):
+                if self.stopping.is_set():
+                    queue.release(jobs[index:])
+                    break
+                outcome = queue.run_one(job)
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            return outcomes
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="job")
+        futures = [(job, self._pool.submit(self._run_in_thread, job)) for job in jobs]
+        unstarted: list[queue.Claimed] = []
+        for job, future in futures:
+            if self.stopping.is_set() and future.cancel():
+                unstarted.append(job)
+                continue
+            outcome = future.result()
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        queue.release(unstarted)
+        return outcomes
+
+    def _close_pool(self, pool: ThreadPoolExecutor) -> None:
+        """Close each thread's database connection, then the threads: one task per thread,
+        held together by a barrier so that every thread takes exactly one."""
+        barrier = threading.Barrier(self.concurrency, timeout=5)
+
+        def close() -> None:
+            from django.db import connection
+
+            connection.close()
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait()
+
+        for _ in range(self.concurrency):
+            pool.submit(close)
+        pool.shutdown(wait=True)
+
+    @staticmethod
+    def _run_in_thread(job: queue.Claimed) -> str:
+        from django.db import close_old_connections
+
+        close_old_connections()
+        return queue.run_one(job)
 
     def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
         self.stopping.set()
@@ -73,6 +131,9 @@ class Worker:
                 if once:
                     break
                 self.stopping.wait(self.poll)
+        if self._pool is not None:
+            self._close_pool(self._pool)
+            self._pool = None
         _event("worker_stopped", jobs_done=total)
         return total
 
@@ -87,11 +148,16 @@ class Worker:
             return 0, 0
         started = time.perf_counter()
         outcomes: dict[str, int] = {}
-        for index, group in _groups(jobs):
+        concurrent = [job for job in jobs if job.kind in queue.OWN_TRANSACTION]
+        rest = [job for job in jobs if job.kind not in queue.OWN_TRANSACTION]
+        for index, group in _groups(rest):
             if self.stopping.is_set():
-                queue.release(jobs[index:])
+                queue.release(rest[index:])
                 break
             for outcome, count in queue.run_many(group).items():
+                outcomes[outcome] = outcomes.get(outcome, 0) + count
+        if concurrent:
+            for outcome, count in self._run_concurrent(concurrent).items():
                 outcomes[outcome] = outcomes.get(outcome, 0) + count
         _event(
             "batch",
