@@ -25,7 +25,7 @@ from tests.conftest import ApiClient, ApiSite, postgres_only
 from tests.factories import SiteFactory, make_key
 from tests.referrals.program import build_program
 from tests.rewards.program import advocate_with_friend, pool, set_incentive
-from tests.worker.support import WorkerProcess, friends_buy
+from tests.worker.support import WorkerProcess, friends_buy, worker_starter
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,18 +40,7 @@ def shop(transactional_db) -> ApiSite:
 
 @pytest.fixture
 def start_worker(tmp_path) -> Iterator[Callable[..., WorkerProcess]]:
-    """Start `goodword worker` processes; any still running at the end are killed (before the
-    transactional test empties the tables under them)."""
-    started: list[WorkerProcess] = []
-
-    def start(name: str, *args: str) -> WorkerProcess:
-        worker = WorkerProcess(tmp_path, name, *args)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
+    yield from worker_starter(tmp_path)
 
 
 def pending_referrals(shop: ApiSite, count: int, codes: int) -> CouponList:

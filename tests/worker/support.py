@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -182,3 +182,18 @@ def run_once(var_dir: Path, name: str, *args: str, timeout: float = 60) -> tuple
             check=False,
         )
     return done.returncode, log.read_text()
+
+
+def worker_starter(directory: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    """For a fixture: start `goodword worker` processes; any still running at the end are killed
+    (before the transactional test empties the tables under them)."""
+    started: list[WorkerProcess] = []
+
+    def start(name: str, *args: str) -> WorkerProcess:
+        worker = WorkerProcess(directory, name, *args)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()

@@ -25,6 +25,7 @@ from tests.worker.support import (
     friends_buy,
     log_events,
     run_once,
+    worker_starter,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -56,18 +57,7 @@ def var_dir(tmp_path) -> Path:
 
 @pytest.fixture
 def start_worker(var_dir) -> Iterator[Callable[..., WorkerProcess]]:
-    """Start `goodword worker` processes; any still running at the end are killed (before the
-    transactional test empties the tables under them)."""
-    started: list[WorkerProcess] = []
-
-    def start(name: str, *args: str) -> WorkerProcess:
-        worker = WorkerProcess(var_dir, name, *args)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
+    yield from worker_starter(var_dir)
 
 
 def test_a_running_worker_attributes_purchases_as_they_come(api, shop, uuid, start_worker):

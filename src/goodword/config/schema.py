@@ -29,6 +29,7 @@ from goodword.core.money import MAX_AMOUNT, to_amount
 from goodword.fraud import screening
 from goodword.fraud.blocklist import validate_entry
 from goodword.sites.models import SLUG_RE
+from goodword.webhooks.types import HOOK_TYPES
 
 FORMAT_VERSION = 1
 
@@ -40,17 +41,6 @@ FLAGGED_RESOLUTIONS = ("voided", "approved", "never")
 DEFAULT_APPROVAL_DELAY = 24 * 3600
 DEFAULT_FLAGGED_DELAY = 7 * 24 * 3600
 DEFAULT_RETRY_WINDOW = 3 * 24 * 3600
-HOOK_TYPES = (
-    "referral_web_hook",
-    "reward_web_hook",
-    "post_share_web_hook",
-    "event_web_hook",
-    "offer_signup_web_hook",
-    "claim_signup_web_hook",
-    "unsubscribe_web_hook",
-    "check_unsubscribe_web_hook",
-    "create_coupon_web_hook",
-)
 HOOK_ENCODINGS = ("json", "form")
 
 # Origins that make an advocate besides event categories (which are free strings).

@@ -18,6 +18,8 @@ class Person(models.Model):
     customer_id = models.CharField(max_length=150, null=True, blank=True)
     phone_number = models.CharField(max_length=32, null=True, blank=True)
     custom_properties = models.JSONField(default=dict, blank=True)
+    # Asked to get no more emails (People API unsubscribe).
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 

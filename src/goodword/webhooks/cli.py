@@ -7,19 +7,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
-# The parser is built before Django is set up, so the types are spelled here (models.HookType
-# holds the same list; a test keeps them equal).
-HOOK_TYPES = (
-    "referral_web_hook",
-    "reward_web_hook",
-    "post_share_web_hook",
-    "event_web_hook",
-    "offer_signup_web_hook",
-    "claim_signup_web_hook",
-    "unsubscribe_web_hook",
-    "check_unsubscribe_web_hook",
-    "create_coupon_web_hook",
-)
+from goodword.webhooks.types import HOOK_TYPES
 
 
 def _print_json(value: Any) -> None:

@@ -74,7 +74,7 @@ def claim_signup_emit(*, claim: Claim, campaign: CampaignInfo) -> int:
 
 
 def unsubscribe_emit(*, person: Person) -> int:
-    """A person unsubscribed (for an unsubscribe endpoint: the API has none yet)."""
+    """A person unsubscribed (POST /api/v2/people/{person_slug}/unsubscribe)."""
     if HookType.UNSUBSCRIBE not in subscribed_types(person.site_id):
         return 0
     return webhook_emit(

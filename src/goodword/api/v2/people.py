@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
+from pydantic import BaseModel
 
 from goodword.api.v2.envelope import ok
 from goodword.api.v2.serializers import referral_json
@@ -16,6 +17,7 @@ from goodword.offers.services import link_url, offer_view
 from goodword.origins.models import Origin, OriginType
 from goodword.people.models import Person
 from goodword.people.selectors import person_find
+from goodword.people.services import person_unsubscribe
 from goodword.referrals.models import Referral, ReferralStatus
 from goodword.rewards.models import Reward
 from goodword.sites.program import program_for
@@ -65,9 +67,22 @@ def person_json(person: Person) -> dict[str, Any]:
         "share_counts": {"total": Share.objects.filter(offer__advocate=person).count()},
         "sub_choice": False,
         "subscribed_at": None,
-        "unsubscribed_at": None,
+        "unsubscribed_at": person.unsubscribed_at,
         "username": person.username,
     }
+
+
+class UnsubscribeBody(BaseModel):
+    site_slug: str | None = None
+
+
+@router.post("/people/{person_slug}/unsubscribe", summary="Unsubscribe a person")
+def unsubscribe_person(
+    request: HttpRequest, person_slug: str, payload: UnsubscribeBody | None = None
+) -> HttpResponse:
+    site = request_site(request, payload.site_slug if payload is not None else None)
+    person = person_unsubscribe(site_id=site.id, person_slug=person_slug)
+    return ok({"person": person_json(person)})
 
 
 @router.get("/people/{person_slug}", summary="Find a person")
