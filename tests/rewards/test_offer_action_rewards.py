@@ -9,7 +9,15 @@ from goodword.campaigns.models import Coupon
 from goodword.campaigns.services import coupons_import
 from goodword.rewards.models import Reward
 from goodword.worker.loop import drain
-from tests.referrals.program import build_program, click, join, landing
+from tests.referrals.program import (
+    build_program,
+    buy,
+    click,
+    friend_clicks,
+    join,
+    landing,
+    put_status,
+)
 from tests.rewards.program import pool, set_incentive
 
 pytestmark = pytest.mark.django_db
@@ -117,6 +125,41 @@ def test_the_first_share_pays_the_shared_reward_and_later_shares_none(api, api_s
     assert first["reward"]["incentive_custom_description"] == "$5 for sharing"
     assert second["reward"] is None
     assert (reward.status, reward.person.email) == ("Paid", ADVOCATE)
+
+
+def test_a_shared_reward_with_referrals_min_counts_the_advocates_approved_referrals(
+    api, api_site, campaign
+):
+    # given a shared incentive for advocates with at least one approved referral
+    set_incentive(campaign, "shared", amount="5", criteria={"referrals_min": 1})
+    offer = join(api, api_site.slug)["offer"]
+
+    # when the advocate, who has none, shares
+    result = share(api, api_site.slug, offer["short_url_code"], "facebook")
+
+    # then the reward is blocked with the criterion's reason
+    (reward,) = rewards("shared")
+    assert result["reward"]["status"] == "Blocked"
+    assert reward.status_reason.startswith("Criteria not met")
+    assert "referral" in reward.status_reason
+
+
+def test_a_shared_reward_with_referrals_min_pays_once_a_referral_is_approved(
+    api, api_site, campaign
+):
+    # given a shared incentive for advocates with at least one approved referral, and an
+    # advocate whose friend's purchase was approved
+    set_incentive(campaign, "shared", amount="5", criteria={"referrals_min": 1})
+    offer = join(api, api_site.slug)["offer"]
+    _, uuid = friend_clicks(offer["claim_url"])
+    buy(api, api_site.slug, "F-1", "friend@example.org", uuid=uuid)
+    assert put_status(api, api_site.slug, "F-1", "approved").status_code == 200
+
+    # when the advocate shares
+    result = share(api, api_site.slug, offer["short_url_code"], "facebook")
+
+    # then the shared reward is paid
+    assert result["reward"]["status"] == "Paid"
 
 
 def test_a_share_without_a_shared_incentive_has_no_reward(api, api_site, offer):

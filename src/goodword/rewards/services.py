@@ -540,6 +540,14 @@ def reward_for_offer_action(
     if criteria.needs_counts:
         _lock_people([offer.advocate_id])
         counts = _load_counts({incentive.id}, {offer.advocate_id}, stamp, exclude=())
+    referrals = 0
+    if criteria.referrals_min is not None or criteria.referrals_max is not None:
+        referrals = Referral.objects.filter(
+            site_id=offer.site_id,
+            advocate_id=offer.advocate_id,
+            campaign_id=campaign.id,
+            status=ReferralStatus.APPROVED,
+        ).count()
     at = origin.occurred_at if origin is not None else stamp
     key = (incentive.id, offer.advocate_id)
     verdict = evaluate(
@@ -550,7 +558,7 @@ def reward_for_offer_action(
             event_category=origin.event_category if origin is not None else None,
             subtotal=origin.subtotal if origin is not None else None,
             friend_new_customer=None,
-            advocate_referrals=0,
+            advocate_referrals=referrals,
             offer_expired=offer.expires_at is not None and offer.expires_at < at,
             given_total=counts.total[key],
             given_this_month=counts.month[key],
