@@ -11,7 +11,6 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from goodword.campaigns.models import IncentiveReason
-from goodword.campaigns.services import coupons_take
 from goodword.core.clock import now
 from goodword.core.codes import short_code
 from goodword.core.errors import NotFound, ValidationFailed
@@ -331,12 +330,6 @@ def _click_reward_code(resolved: ResolvedLink, claim: Claim) -> str | None:
         visitor_uuid=claim.visitor_uuid,
     )
     return reward.coupon_code if reward is not None else None
-
-
-def coupon_take(*, site_id: int, coupon_list_id: int) -> str | None:
-    """A code from a list (the static code, or a pool code claimed for good); None when dry."""
-    taken = coupons_take(site_id=site_id, coupon_list_id=coupon_list_id, count=1)
-    return taken[0][1] if taken else None
 
 
 def visitor_create(*, site: SiteRef, visitor_uuid: uuidlib.UUID) -> Visitor:

@@ -60,32 +60,11 @@ def resolutions_retime(*, site_id: int) -> int:
 
 @queue.handler(RESOLVE)
 def resolve_referral(job: queue.Claimed) -> None:
-    from goodword.referrals.services import ActorRef, referral_transition
-
-    if job.ref_id is None:
-        return
-    referral = Referral.objects.select_for_update().filter(pk=job.ref_id).first()
-    if referral is None:
-        return
-    program = program_for(referral.site_id)
-    origin_at = Origin.objects.values_list("occurred_at", flat=True).get(pk=referral.origin_id)
-    due = resolution(
-        status=referral.status,
-        settings=approval_settings(program),
-        origin_at=origin_at,
-        status_since=referral.updated_at,
-    )
-    if due is None:
-        return  # it was resolved meanwhile, or the settings say wait for a person
-    if due.due_at > now():
+    """One resolve job: the batch handler's rule for a batch of one."""
+    later = resolve_referrals([job])
+    if job.id in later:
         # Settings moved the time later since this job was scheduled: come back then.
-        raise queue.Reschedule(due.due_at)
-    referral_transition(
-        referral=referral,
-        to_status=due.to_status,
-        actor=ActorRef(Actor.AUTOMATIC, "approval settings"),
-        reason=due.reason,
-    )
+        raise queue.Reschedule(later[job.id])
 
 
 @queue.batch_handler(RESOLVE)

@@ -11,7 +11,6 @@ constraints on Reward are the backstop if anything races past that.
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -35,10 +34,9 @@ from goodword.rewards.models import GIVEN, Reward, RewardStatus
 from goodword.sites.program import CampaignInfo, IncentiveInfo, Program, program_for
 from goodword.worker import queue
 
-log = logging.getLogger("goodword.rewards")
-
 # Worker job: pay the rewards of a coupon list that waited for codes (after an import).
 PAY_WAITING = "rewards_pay_waiting"
+WAITING_BATCH = 500  # waiting rewards paid per statement round
 REFERRAL_REASONS = (IncentiveReason.REFERRER, IncentiveReason.REFERRED)
 
 # Hooks other packages register (webhooks): called inside the transaction, with the rewards
@@ -232,7 +230,11 @@ def rewards_sync(*, referrals: Sequence[Referral]) -> list[Reward]:
         for r in Reward.objects.filter(referral_id__in=[p[0].pk for p in plans])
     }
     settled = {RewardStatus.PAID, RewardStatus.WAITING, RewardStatus.VOIDED}
-    todo = [p for p in plans if existing.get((p[0].pk, p[2].reason), _NONE).status not in settled]
+    todo = [
+        p
+        for p in plans
+        if (r := existing.get((p[0].pk, p[2].reason))) is None or r.status not in settled
+    ]
     if not todo:
         return []
     evaluating = [
@@ -358,13 +360,6 @@ def rewards_save(rewards: Sequence[Reward]) -> None:
             )
 
 
-class _Missing:
-    status = ""
-
-
-_NONE: Any = _Missing()
-
-
 def _site_currency(site_id: int) -> str:
     from goodword.sites.auth import site_ref
 
@@ -445,18 +440,11 @@ def _referral_facts(
         new_customer = _new_customers(list(referrals.values()), origins)
     approved: Counter[tuple[int, int]] = Counter()
     if any(c.referrals_min is not None or c.referrals_max is not None for c in criteria):
-        rows = (
-            Referral.objects.filter(
-                site_id=program.site_id,
-                advocate_id__in={r.advocate_id for r in referrals.values()},
-                campaign_id__in={r.campaign_id for r in referrals.values()},
-                status=ReferralStatus.APPROVED,
-            )
-            .values("advocate_id", "campaign_id")
-            .annotate(n=Count("id"))
+        approved = _approved_referrals(
+            site_id=program.site_id,
+            advocate_ids={r.advocate_id for r in referrals.values()},
+            campaign_ids={r.campaign_id for r in referrals.values()},
         )
-        for row in rows:
-            approved[(row["advocate_id"], row["campaign_id"])] = row["n"]
     advocates = {r.advocate_id for r in referrals.values()}
     counts = _Counts(Counter(), Counter(), Counter())
     if any(c.needs_counts for c in criteria) and any(
@@ -474,6 +462,23 @@ def _referral_facts(
         people = advocates | {r.friend_id for r in referrals.values()}
         emails = dict(Person.objects.filter(pk__in=people).values_list("id", "email"))
     return _Facts(program, origins, offer_expiry, new_customer, approved, counts, emails, stamp)
+
+
+def _approved_referrals(
+    *, site_id: int, advocate_ids: set[int], campaign_ids: set[int]
+) -> Counter[tuple[int, int]]:
+    """(advocate id, campaign id) -> approved referrals: what referrals_min/max count."""
+    rows = (
+        Referral.objects.filter(
+            site_id=site_id,
+            advocate_id__in=advocate_ids,
+            campaign_id__in=campaign_ids,
+            status=ReferralStatus.APPROVED,
+        )
+        .values("advocate_id", "campaign_id")
+        .annotate(n=Count("id"))
+    )
+    return Counter({(row["advocate_id"], row["campaign_id"]): row["n"] for row in rows})
 
 
 def _new_customers(referrals: list[Referral], origins: dict[int, _OriginFacts]) -> dict[int, bool]:
@@ -542,12 +547,9 @@ def reward_for_offer_action(
         counts = _load_counts({incentive.id}, {offer.advocate_id}, stamp, exclude=())
     referrals = 0
     if criteria.referrals_min is not None or criteria.referrals_max is not None:
-        referrals = Referral.objects.filter(
-            site_id=offer.site_id,
-            advocate_id=offer.advocate_id,
-            campaign_id=campaign.id,
-            status=ReferralStatus.APPROVED,
-        ).count()
+        referrals = _approved_referrals(
+            site_id=offer.site_id, advocate_ids={offer.advocate_id}, campaign_ids={campaign.id}
+        )[(offer.advocate_id, campaign.id)]
     at = origin.occurred_at if origin is not None else stamp
     key = (incentive.id, offer.advocate_id)
     verdict = evaluate(
@@ -612,7 +614,7 @@ def rewards_waiting_enqueue(*, site_id: int, coupon_list_id: int) -> None:
         queue.enqueue(site_id=site_id, kind=PAY_WAITING, ref_id=coupon_list_id)
 
 
-def rewards_pay_waiting(*, coupon_list_id: int, limit: int = 500) -> int:
+def rewards_pay_waiting(*, coupon_list_id: int, limit: int = WAITING_BATCH) -> int:
     """Pay rewards of a list that waited for codes, oldest first, while codes last. Returns how
     many were paid."""
     # Not SKIP LOCKED: a reward another transaction holds is waited for, not left behind.
@@ -641,5 +643,5 @@ def rewards_pay_waiting(*, coupon_list_id: int, limit: int = 500) -> int:
 def pay_waiting(job: queue.Claimed) -> None:
     if job.ref_id is None:
         return
-    while rewards_pay_waiting(coupon_list_id=job.ref_id) == 500:
+    while rewards_pay_waiting(coupon_list_id=job.ref_id) == WAITING_BATCH:
         pass

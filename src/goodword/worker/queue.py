@@ -195,15 +195,20 @@ def run_one(job: Claimed) -> str:
                 transaction.set_rollback(True)
                 return "lost"
     except Reschedule as later:
-        Job.objects.filter(pk=job.id, claim_token=job.token).update(
-            run_after=later.at, claimed_until=None, claim_token=None, attempts=job.attempts - 1
-        )
+        _reschedule(job, later.at)
         return "rescheduled"
     except Exception as exc:  # a failing job must not stop the worker: it is retried
         log.exception("job failed id=%s kind=%s attempt=%s", job.id, job.kind, job.attempts)
         fail(job, f"{type(exc).__name__}: {exc}")
         return "failed"
     return "done"
+
+
+def _reschedule(job: Claimed, at: datetime) -> None:
+    """Not due yet after all: back in the queue for `at`, the attempt not counted."""
+    Job.objects.filter(pk=job.id, claim_token=job.token).update(
+        run_after=at, claimed_until=None, claim_token=None, attempts=job.attempts - 1
+    )
 
 
 def pending_for(*, kind: str, ref_id: int) -> bool:
@@ -244,12 +249,7 @@ def run_many(jobs: list[Claimed]) -> dict[str, int]:
                     raise _Lost
                 for job in jobs:
                     if job.id in later:
-                        Job.objects.filter(pk=job.id, claim_token=job.token).update(
-                            run_after=later[job.id],
-                            claimed_until=None,
-                            claim_token=None,
-                            attempts=job.attempts - 1,
-                        )
+                        _reschedule(job, later[job.id])
             return (
                 {"done": len(finished), "rescheduled": len(later)}
                 if later
