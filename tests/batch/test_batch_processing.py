@@ -183,7 +183,7 @@ def test_a_worker_failing_mid_batch_leaves_no_duplicate_and_no_row_behind(api_si
     batch = the_batch(post_batch(queued, MEMBERS_URL, api_site.slug, rows))
 
     # and a worker that dies after storing the first row of the second chunk
-    import goodword.origins.batch_jobs as jobs
+    import goodword.origins.jobs as jobs
 
     real = jobs.origin_store
     calls = {"n": 0}
@@ -227,7 +227,7 @@ def test_a_worker_failing_mid_batch_leaves_no_duplicate_and_no_row_behind(api_si
 def test_a_job_run_again_after_its_chunk_was_recorded_changes_nothing(api, api_site):
     # given a processed batch
     batch = the_batch(post_batch(api, MEMBERS_URL, api_site.slug, [{"email": "a@example.org"}]))
-    from goodword.origins.batch_jobs import process_batch_chunk
+    from goodword.origins.jobs import process_batch_chunk
     from goodword.worker.queue import Claimed
 
     # when its (deleted) chunk's job runs again, as after a lost commit acknowledgement

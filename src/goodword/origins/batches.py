@@ -2,7 +2,7 @@
 
 The contract validates a batch asynchronously: the request stores the rows as they came, in
 chunks of CHUNK_ROWS, each with a worker job, all in one transaction (ADR 0001); the worker
-(`goodword.origins.batch_jobs`) validates and stores each chunk's rows exactly as the
+(`goodword.origins.jobs`) validates and stores each chunk's rows exactly as the
 single-origin endpoints do. A request may carry at most `settings.BATCH_MAX_ROWS` rows
 (default DEFAULT_MAX_ROWS); a bigger one is refused whole, before anything is stored.
 """
@@ -20,7 +20,7 @@ from goodword.core.clock import now
 from goodword.origins.models import OriginBatch, OriginBatchChunk, OriginBatchError
 from goodword.sites.auth import SiteRef
 from goodword.sites.models import Site
-from goodword.worker.models import Job
+from goodword.worker import queue
 
 DEFAULT_MAX_ROWS = 10_000
 # Rows validated and stored per worker transaction: big enough that the per-chunk work (claim,
@@ -56,15 +56,8 @@ def origin_batch_create(
             OriginBatchChunk(batch=batch, first_row=start, rows=rows[start : start + CHUNK_ROWS])
             for start in range(0, len(rows), CHUNK_ROWS)
         )
-        Job.objects.bulk_create(
-            Job(
-                site_id=site.id,
-                kind=BATCH_JOB,
-                ref_id=chunk.pk,
-                payload={},
-                run_after=stamp,
-                created_at=stamp,
-            )
+        queue.enqueue_many(
+            queue.NewJob(site_id=site.id, kind=BATCH_JOB, ref_id=chunk.pk, run_after=stamp)
             for chunk in chunks
         )
     return batch
@@ -120,10 +113,9 @@ def origin_batch_list(*, site: Site, limit: int = 20) -> list[dict[str, Any]]:
     )
     job_errors: dict[int, list[str]] = {}
     parked: set[int] = set()
-    for ref_id, last_error, failed_at in Job.objects.filter(
-        kind=BATCH_JOB, ref_id__in=list(chunk_batch)
-    ).values_list("ref_id", "last_error", "failed_at"):
-        batch_id = chunk_batch[int(ref_id or 0)]
+    for job in queue.job_states(kind=BATCH_JOB, ref_ids=list(chunk_batch)):
+        last_error, failed_at = job.last_error, job.failed_at
+        batch_id = chunk_batch[job.ref_id]
         if failed_at is not None:
             parked.add(batch_id)
         if last_error:

@@ -26,7 +26,7 @@ from goodword.sites.auth import SiteRef
 from goodword.webhooks.emitters import event_origin_emit
 from goodword.webhooks.models import HookType
 from goodword.webhooks.services import site_subscribes
-from goodword.worker.models import Job
+from goodword.worker import queue
 
 EVENT_HOOK = HookType.EVENT.value
 
@@ -93,7 +93,15 @@ _ORIGIN_COLUMNS = [str(f.column) for f in _ORIGIN_FIELDS]
 _JSON_COLUMNS = {"coupon_codes", "items", "campaign_tags"}
 _P = Person._meta.db_table
 _O = Origin._meta.db_table
-_J = Job._meta.db_table
+_J = queue.JOB_TABLE
+_JOB_VALUES = queue.job_insert_values(
+    site_id="%(site_id)s",
+    kind="%(job_kind)s::text",
+    ref_id="o.id",
+    payload="%(job_payload)s::jsonb",
+    run_after="%(created_at)s",
+    created_at="%(created_at)s",
+)
 
 _IDENTITY: dict[str, tuple[str, str]] = {
     OriginType.PURCHASE: (
@@ -161,9 +169,8 @@ WITH existing AS (
     AND ({changed} OR NOT custom_properties @> %(p_custom)s::jsonb)
   RETURNING id
 ), j AS (
-  INSERT INTO {_J} (site_id, kind, ref_id, payload, run_after, attempts, last_error, created_at)
-  SELECT %(site_id)s, %(job_kind)s::text, o.id, %(job_payload)s::jsonb, %(created_at)s, 0, '',
-         %(created_at)s
+  INSERT INTO {_J} ({queue.JOB_INSERT_COLUMNS})
+  SELECT {_JOB_VALUES}
   FROM o WHERE %(job_kind)s::text IS NOT NULL
 )
 SELECT (SELECT id FROM o), (SELECT id FROM ins_p), (SELECT id FROM p), (SELECT count(*) FROM u)
@@ -377,13 +384,12 @@ def _insert_generic(
             transaction.set_rollback(True)
             return None, 0
         if follow_up is not None:
-            Job.objects.create(
+            queue.enqueue(
                 site_id=origin.site_id,
                 kind=follow_up.kind,
                 ref_id=row[0],
                 payload=follow_up.payload,
                 run_after=origin.created_at,
-                created_at=origin.created_at,
             )
     return int(row[0]), person_id
 

@@ -27,7 +27,6 @@ from goodword.rewards.services import rewards_sync
 from goodword.sites.auth import SiteRef
 from goodword.sites.program import program_for
 from goodword.worker import queue
-from goodword.worker.models import Job
 
 # The worker job that attributes and screens a friend's origin (referrals/jobs.py runs it).
 ATTRIBUTE = "attribute"
@@ -124,6 +123,16 @@ def referral_for_origin(
     return referral
 
 
+_RESOLVE_JOB_VALUES = queue.job_insert_values(
+    site_id="%s",
+    kind="%s::text",
+    ref_id="r.id",
+    payload="%s",
+    run_after="%s::timestamptz",
+    created_at="%s",
+)
+
+
 def referral_insert(
     *, referral: Referral, event: ReferralEvent, resolve_at: datetime | None = None
 ) -> bool:
@@ -165,9 +174,9 @@ def referral_insert(
         f"VALUES ({', '.join(['%s'] * len(r_fields))}) ON CONFLICT (origin_id) DO NOTHING "
         f"RETURNING id), e AS (INSERT INTO {ReferralEvent._meta.db_table} ({e_cols}, referral_id) "
         f"SELECT {', '.join(['%s'] * len(e_fields))}, r.id FROM r RETURNING referral_id), "
-        f"j AS (INSERT INTO {Job._meta.db_table} (site_id, kind, ref_id, payload, run_after, "
-        f"attempts, last_error, created_at) SELECT %s, %s::text, r.id, %s, "
-        f"%s::timestamptz, 0, '', %s FROM r WHERE %s::timestamptz IS NOT NULL) "
+        f"j AS (INSERT INTO {queue.JOB_TABLE} ({queue.JOB_INSERT_COLUMNS}) SELECT "
+        f"{_RESOLVE_JOB_VALUES} "
+        f"FROM r WHERE %s::timestamptz IS NOT NULL) "
         f"SELECT referral_id FROM e"
     )
     rows = fetch(sql, params)
@@ -246,8 +255,7 @@ def referrals_transition(*, moves: list[tuple[Referral, str, str]], actor: Actor
         Referral.objects.filter(pk__in=ids).update(status=status, updated_at=stamp)
     final = [r.pk for r in referrals if r.status in FINAL]
     if final:
-        # A job a worker holds right now is left alone: it re-reads the referral when it runs.
-        Job.objects.filter(kind=RESOLVE, ref_id__in=final, claim_token__isnull=True).delete()
+        queue.cancel(kind=RESOLVE, ref_ids=final)
     for referral in referrals:
         if referral.status not in FINAL:
             schedule_resolution(referral=referral)

@@ -637,11 +637,3 @@ def rewards_pay_waiting(*, coupon_list_id: int, limit: int = WAITING_BATCH) -> i
             )
     rewards_paid_notify(paid)
     return len(paid)
-
-
-@queue.handler(PAY_WAITING)
-def pay_waiting(job: queue.Claimed) -> None:
-    if job.ref_id is None:
-        return
-    while rewards_pay_waiting(coupon_list_id=job.ref_id) == WAITING_BATCH:
-        pass

@@ -42,7 +42,6 @@ from goodword.webhooks.services import (
     webhook_settings_get,
 )
 from goodword.worker import queue
-from goodword.worker.models import Job
 
 BACKOFF_BASE = 10.0  # seconds before the second attempt; doubles with every failure
 BACKOFF_CAP = 3600.0  # never wait longer than an hour between attempts (bar Retry-After)
@@ -147,9 +146,7 @@ def deliver(job: queue.Claimed) -> None:
         return
     settings = webhook_settings_get(site_id=delivery.site_id)
     # Renew the lease for the request: a worker that lost the job must not send it.
-    if not Job.objects.filter(pk=job.id, claim_token=job.token).update(
-        claimed_until=stamp + SEND_LEASE
-    ):
+    if not queue.extend_lease(job, until=stamp + SEND_LEASE):
         return
     started = now()
     request = request_build(
@@ -269,6 +266,4 @@ def _wake_next(delivery: Delivery, stamp: datetime) -> None:
         .first()
     )
     if following is not None:
-        Job.objects.filter(kind=DELIVER, ref_id=following, claimed_until__isnull=True).update(
-            run_after=stamp
-        )
+        queue.wake(kind=DELIVER, ref_id=following, at=stamp)

@@ -29,7 +29,6 @@ from goodword.webhooks.models import (
 )
 from goodword.webhooks.selectors import subscribed_types
 from goodword.worker import queue
-from goodword.worker.models import Job
 
 DELIVER = "webhook_deliver"  # the worker job kind; ref_id is the Delivery's id
 HOOK_TYPES = frozenset(HookType.values)
@@ -43,7 +42,7 @@ def on_delivered(hook_type: str) -> Callable[[DeliveryCallback], DeliveryCallbac
     """Register `fn(delivery)`, run inside the transaction that records a delivery of this type
     as delivered (a 2xx answer). An exception rolls that transaction back: the delivery stays
     pending and is retried (so callbacks must be idempotent). The module that registers must be
-    imported by the worker (worker/loop.py JOB_MODULES)."""
+    found by the worker's autodiscovery of each app's `jobs` module."""
     return _register(_DELIVERED, hook_type)
 
 
@@ -147,25 +146,24 @@ def webhook_emit(
             for sub_id, url in subscriptions
         ]
     )
-    Job.objects.bulk_create(
-        [
-            Job(
-                site_id=site_id,
-                kind=DELIVER,
-                ref_id=d.pk,
-                payload={},
-                run_after=stamp,
-                created_at=stamp,
-            )
-            for d in deliveries
-        ]
+    queue.enqueue_many(
+        queue.NewJob(site_id=site_id, kind=DELIVER, ref_id=d.pk, run_after=stamp)
+        for d in deliveries
     )
     return len(deliveries)
 
 
 _D = Delivery._meta.db_table
 _S = Subscription._meta.db_table
-_J = Job._meta.db_table
+_J = queue.JOB_TABLE
+_JOB_VALUES = queue.job_insert_values(
+    site_id="%s",
+    kind=f"'{DELIVER}'",
+    ref_id="d.id",
+    payload="'{}'::jsonb",
+    run_after="%s",
+    created_at="%s",
+)
 # One round trip on PostgreSQL: the deliveries, from the subscriptions as this transaction sees
 # them (a subscription removed a moment ago is not in the snapshot's way), and their jobs.
 _EMIT_PG = f"""
@@ -177,8 +175,8 @@ WITH d AS (
   FROM {_S} s WHERE s.site_id = %s AND s.hook_type = %s AND s.active ORDER BY s.id
   RETURNING id
 ), j AS (
-  INSERT INTO {_J} (site_id, kind, ref_id, payload, run_after, attempts, last_error, created_at)
-  SELECT %s, '{DELIVER}', d.id, '{{}}'::jsonb, %s, 0, '', %s FROM d
+  INSERT INTO {_J} ({queue.JOB_INSERT_COLUMNS})
+  SELECT {_JOB_VALUES} FROM d
 )
 SELECT count(*) FROM d
 """

@@ -19,21 +19,12 @@ from goodword.worker import queue
 
 log = logging.getLogger("goodword.worker")
 
-# Modules whose @handler registrations the worker runs.
-JOB_MODULES = (
-    "goodword.referrals.jobs",
-    "goodword.referrals.resolution",
-    "goodword.origins.batch_jobs",
-    "goodword.webhooks.jobs",
-    "goodword.rewards.services",
-)
-
 
 def load_handlers() -> None:
-    import importlib
+    """Import every installed app's `jobs` module, where its @queue.handler registrations live."""
+    from django.utils.module_loading import autodiscover_modules
 
-    for name in JOB_MODULES:
-        importlib.import_module(name)
+    autodiscover_modules("jobs")
 
 
 def _event(event: str, **fields: object) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,6 +41,30 @@ class Claimed:
     token: str
 
 
+# The columns a statement fills when it enqueues jobs inside a larger SQL statement (a CTE that
+# stores a row and its follow-up job in one round trip). Such a statement inserts into
+# JOB_TABLE (JOB_INSERT_COLUMNS) the values of `job_insert_values()`, in this order.
+JOB_TABLE = _T
+JOB_INSERT_COLUMNS = "site_id, kind, ref_id, payload, run_after, attempts, last_error, created_at"
+
+
+def job_insert_values(
+    *, site_id: str, kind: str, ref_id: str, payload: str, run_after: str, created_at: str
+) -> str:
+    """The SELECT list matching JOB_INSERT_COLUMNS, from SQL expressions (placeholders or
+    column references) for the fields a caller decides; the others take a new job's values."""
+    return f"{site_id}, {kind}, {ref_id}, {payload}, {run_after}, 0, '', {created_at}"
+
+
+@dataclass(frozen=True)
+class NewJob:
+    site_id: int
+    kind: str
+    ref_id: int | None = None
+    payload: dict[str, Any] | None = None
+    run_after: datetime | None = None
+
+
 def enqueue(
     *,
     site_id: int,
@@ -59,6 +83,67 @@ def enqueue(
         run_after=run_after or stamp,
         created_at=stamp,
     )
+
+
+def enqueue_many(jobs: Iterable[NewJob]) -> int:
+    """Add many jobs with one INSERT; call it inside the transaction of their cause."""
+    stamp = now()
+    made = Job.objects.bulk_create(
+        Job(
+            site_id=job.site_id,
+            kind=job.kind,
+            ref_id=job.ref_id,
+            payload=job.payload or {},
+            run_after=job.run_after or stamp,
+            created_at=stamp,
+        )
+        for job in jobs
+    )
+    return len(made)
+
+
+def cancel(*, kind: str, ref_ids: Iterable[int]) -> int:
+    """Drop the waiting jobs of `kind` about these rows. A job a worker holds right now is left
+    alone: its handler re-reads its row when it runs."""
+    ids = list(ref_ids)
+    if not ids:
+        return 0
+    deleted, _ = Job.objects.filter(kind=kind, ref_id__in=ids, claim_token__isnull=True).delete()
+    return deleted
+
+
+def wake(*, kind: str, ref_id: int, at: datetime | None = None) -> int:
+    """Make the unclaimed jobs of `kind` about a row due now (or at `at`)."""
+    return Job.objects.filter(kind=kind, ref_id=ref_id, claimed_until__isnull=True).update(
+        run_after=at or now()
+    )
+
+
+def extend_lease(job: Claimed, *, until: datetime) -> bool:
+    """Renew our lease before slow work; False when the job is no longer ours (the lease ran
+    out and another worker took it), and the caller must not apply its effect."""
+    return bool(Job.objects.filter(pk=job.id, claim_token=job.token).update(claimed_until=until))
+
+
+@dataclass(frozen=True)
+class JobState:
+    ref_id: int
+    last_error: str
+    failed_at: datetime | None
+
+
+def job_states(*, kind: str, ref_ids: Iterable[int]) -> list[JobState]:
+    """The jobs of `kind` still in the queue for these rows, with their last error and whether
+    they were parked: for showing progress and failures of work in flight."""
+    ids = list(ref_ids)
+    if not ids:
+        return []
+    return [
+        JobState(ref_id=int(ref_id or 0), last_error=last_error, failed_at=failed_at)
+        for ref_id, last_error, failed_at in Job.objects.filter(
+            kind=kind, ref_id__in=ids
+        ).values_list("ref_id", "last_error", "failed_at")
+    ]
 
 
 def claim(
