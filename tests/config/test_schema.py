@@ -1142,19 +1142,3 @@ def test_a_key_that_is_not_a_string_is_named_at_its_mapping():
         "(document): keys must be strings, not 1",
         "campaigns[0].incentives[0]: keys must be strings, not None",
     ]
-
-
-def test_a_coupon_list_with_an_error_is_not_known_to_incentives():
-    # given a pool that holds codes, written with a static code, and an incentive using it
-    document = minimal_document()
-    edit("coupon_lists.0.static_code", "SAVE5")(document)
-
-    with pytest.raises(ConfigInvalid) as refused:
-        program_validate(document, existing_coupon_lists={"pool": ExistingCouponList(None, 3)})
-
-    # then the list's error is named, and so is the incentive that refers to it
-    assert [str(e) for e in refused.value.errors] == [
-        "coupon_lists[0].static_code: coupon list 'pool' already holds 3 single-use codes, so "
-        "it cannot become a static-code list",
-        "campaigns[0].incentives[1].coupon_list: unknown coupon list 'pool'",
-    ]
