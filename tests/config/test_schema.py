@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from goodword.config.schema import (
+    CampaignSpec,
     ConfigError,
     ConfigInvalid,
     ExistingCouponList,
@@ -1142,3 +1143,76 @@ def test_a_key_that_is_not_a_string_is_named_at_its_mapping():
         "(document): keys must be strings, not 1",
         "campaigns[0].incentives[0]: keys must be strings, not None",
     ]
+
+
+PRIVATE = "10.0.0.1 is a private or reserved address; set webhooks.allow_private_targets: true"
+
+
+@pytest.mark.parametrize(
+    ("second", "expected"),
+    [
+        # an unknown key and a refused URL are errors of their own: the twice-listed
+        # subscription is still named
+        (
+            {"zz": 1},
+            [
+                f"webhooks.subscriptions[0].url: {PRIVATE} to send there",
+                "webhooks.subscriptions[1].zz: unknown key (allowed: type, url, active, encoding)",
+                f"webhooks.subscriptions[1].url: {PRIVATE} to send there",
+                "webhooks.subscriptions[1]: event_web_hook to http://10.0.0.1/h is already at "
+                "webhooks.subscriptions[0]",
+            ],
+        ),
+        # with a field in error the item is not compared
+        (
+            {"active": 1},
+            [
+                f"webhooks.subscriptions[0].url: {PRIVATE} to send there",
+                "webhooks.subscriptions[1].active: must be true or false, not a number",
+                f"webhooks.subscriptions[1].url: {PRIVATE} to send there",
+            ],
+        ),
+    ],
+)
+def test_a_subscription_listed_twice_is_named_beside_its_other_errors(second, expected):
+    document = minimal_document()
+    first = {"type": "event_web_hook", "url": "http://10.0.0.1/h"}
+    document["webhooks"] = {"subscriptions": [first, {**first, **second}]}
+
+    with pytest.raises(ConfigInvalid) as refused:
+        program_validate(document)
+
+    assert [str(e) for e in refused.value.errors] == expected
+
+
+def test_a_coupon_list_with_an_unknown_key_can_still_be_used():
+    # given a list with a typo beside valid fields, used by an incentive
+    document = minimal_document()
+    edit("coupon_lists.0.zz", 1)(document)
+
+    with pytest.raises(ConfigInvalid) as refused:
+        program_validate(document)
+
+    # then only the typo is named: the incentive's list is known
+    assert [str(e) for e in refused.value.errors] == [
+        "coupon_lists[0].zz: unknown key (allowed: identifier, name, static_code)"
+    ]
+
+
+def test_an_invalid_static_code_is_named_once():
+    # given a pool that holds codes, given a static code that is not a string
+    document = minimal_document()
+    edit("coupon_lists.0.static_code", 5)(document)
+
+    with pytest.raises(ConfigInvalid) as refused:
+        program_validate(document, existing_coupon_lists={"pool": ExistingCouponList(None, 3)})
+
+    # then the code's own error is named, not a rule about a code that was not read
+    assert [str(e) for e in refused.value.errors] == [
+        "coupon_lists[0].static_code: must be a string, not a number"
+    ]
+
+
+def test_the_models_are_read_only_through_program_validate():
+    with pytest.raises(RuntimeError, match="program_validate"):
+        CampaignSpec.model_validate(minimal_document()["campaigns"][0])

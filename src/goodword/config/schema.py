@@ -27,7 +27,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, NamedTuple, Self
+from typing import Annotated, Any, ClassVar, NamedTuple
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -42,7 +42,6 @@ from pydantic import (
     ValidationInfo,
     ValidatorFunctionWrapHandler,
     WrapValidator,
-    model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
@@ -536,15 +535,22 @@ def _unique_identifier(what: str) -> Callable[[Any, ValidationInfo], str]:
 
 
 def _static_code(value: Any, info: ValidationInfo) -> str | None:
+    """The last field of a coupon list: with the others valid, incentives may use the list.
+    (An unknown key beside them is an error of its own and does not make the list unknown.)"""
     code = _optional(_string(255))(value)
     identifier = info.data.get("identifier")  # absent when invalid or taken twice
-    existing = _state(info).existing_coupon_lists.get(identifier) if identifier else None
+    if identifier is None:
+        return code
+    state = _state(info)
+    existing = state.existing_coupon_lists.get(identifier)
     if code and existing is not None and existing.pool_size:
         raise _rule(
             "pool",
             f"coupon list {identifier!r} already holds {existing.pool_size} single-use codes, "
             f"so it cannot become a static-code list",
         )
+    if "name" in info.data:
+        state.known_lists.add(identifier)
     return code
 
 
@@ -629,6 +635,50 @@ def _subscription_url(value: Any, info: ValidationInfo) -> str:
                 "private", f"{refusal}; set webhooks.allow_private_targets: true to send there"
             )
     return url
+
+
+def _subscription(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+    """A subscription, which may appear once: a type and URL that are valid are taken even
+    when the URL is refused or a key is unknown, as those errors are named on their own."""
+    _state(info).frames[-1].index += 1
+    try:
+        subscription = handler(value)
+    except ValidationError as exc:
+        errors = exc.errors()
+        bad = {
+            error["loc"][0]
+            for error in errors
+            if error["loc"] and (error.get("ctx") or {}).get("rule") != "private"
+        }
+        if not isinstance(value, dict) or bad & set(SubscriptionSpec.KEYS):
+            raise
+        key = (value["type"], _url(2000)(value["url"]))
+        try:
+            _unique(info, key, f"{key[0]} to {key[1]} is already at ")
+        except PydanticCustomError as duplicate:
+            raise _with(exc, duplicate, value) from None
+        raise
+    key = (subscription.hook_type, subscription.url)
+    _unique(info, key, f"{key[0]} to {key[1]} is already at ")
+    return subscription
+
+
+def _with(exc: ValidationError, error: PydanticCustomError, value: Any) -> ValidationError:
+    """`exc`'s errors and one more about the whole value."""
+    details: list[InitErrorDetails] = []
+    for line in exc.errors():
+        ctx = line.get("ctx") or {}
+        kind = PydanticCustomError("config", "{message}", ctx) if line["type"] == "config" else None
+        detail: InitErrorDetails = {
+            "type": kind or line["type"],
+            "loc": line["loc"],
+            "input": line["input"],
+        }
+        if ctx and kind is None:
+            detail["ctx"] = ctx
+        details.append(detail)
+    details.append({"type": error, "loc": (), "input": value})
+    return ValidationError.from_exception_data("config", details)
 
 
 class _Default:
@@ -752,13 +802,9 @@ class CouponListSpec(_Model):
 
     identifier: Annotated[str, _field(_unique_identifier("coupon list"))]
     name: Note = ""
-    static_code: Annotated[str | None, _field(_static_code)] = None
-
-    @model_validator(mode="after")
-    def _known(self, info: ValidationInfo) -> Self:
-        # Incentives may use a list only if it is valid (or one the site already has).
-        _state(info).known_lists.add(self.identifier)
-        return self
+    static_code: Annotated[str | None, _field(_static_code)] = Field(
+        default=None, validate_default=True
+    )
 
 
 class CriteriaSpec(_Model):
@@ -885,11 +931,6 @@ class SubscriptionSpec(_Model):
     active: Bool = True
     encoding: Annotated[str, _field(_choice(HOOK_ENCODINGS))] = "json"
 
-    @model_validator(mode="after")
-    def _once(self, info: ValidationInfo) -> Self:
-        _unique(info, (self.hook_type, self.url), f"{self.hook_type} to {self.url} is already at ")
-        return self
-
 
 class WebhooksSpec(_Model):
     """Subscriptions and webhook settings. `security_key` is write-only: None keeps the stored
@@ -905,7 +946,9 @@ class WebhooksSpec(_Model):
         DEFAULT_RETRY_WINDOW, alias="retry_window"
     )
     security_key: Annotated[str | None, _field(_optional(_security_key))] = None
-    subscriptions: Annotated[tuple[Annotated[SubscriptionSpec, _ITEM], ...], _ITEMS] = ()
+    subscriptions: Annotated[
+        tuple[Annotated[SubscriptionSpec, WrapValidator(_subscription)], ...], _ITEMS
+    ] = ()
 
 
 class Program(_Model):
