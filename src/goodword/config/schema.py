@@ -23,15 +23,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, NamedTuple
 from urllib.parse import urlsplit
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import URLValidator
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -46,8 +44,12 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from goodword.campaigns.models import AmountType, CampaignStatus, IncentiveReason, IncentiveType
+from goodword.config import values
+from goodword.config.values import Parser, plain_amount
+from goodword.config.values import format_duration as format_duration
+from goodword.config.values import parse_duration as parse_duration
 from goodword.core.errors import ValidationFailed
-from goodword.core.money import MAX_AMOUNT, to_amount
+from goodword.core.money import to_amount
 from goodword.fraud import screening
 from goodword.fraud.blocklist import validate_entry
 from goodword.sites.models import SLUG_RE
@@ -55,9 +57,6 @@ from goodword.webhooks.transport import check_literal_host
 from goodword.webhooks.types import HOOK_TYPES
 
 FORMAT_VERSION = 1
-
-# Identifiers of campaigns, coupon lists and incentives: what a URL or a CSV column can carry.
-IDENTIFIER_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 
 APPROVAL_MODES = ("automatic", "manual")
 FLAGGED_RESOLUTIONS = ("voided", "approved", "never")
@@ -84,13 +83,7 @@ CRITERIA_KEYS = (
     "cap_per_month",
 )
 
-# PositiveIntegerField's ceiling on PostgreSQL.
-MAX_INTEGER = 2**31 - 1
-_DURATION_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
-_DURATION_RE = re.compile(r"^(\d{1,10})\s*([dhms])$")
 _PLAIN_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
-_url_validator = URLValidator(schemes=["http", "https"])
 
 
 # ---------------------------------------------------------------- errors
@@ -124,40 +117,7 @@ class ExistingCouponList:
     pool_size: int  # single-use codes imported into it
 
 
-# ---------------------------------------------------------------- durations and amounts
-
-
-def parse_duration(value: Any) -> int:
-    """Seconds from an integer or a string like `30s`, `15m`, `24h`, `7d`."""
-    if isinstance(value, bool):
-        raise ValueError("must be a duration: seconds, or a number with s, m, h or d")
-    if isinstance(value, int):
-        seconds = value
-    elif isinstance(value, str) and (match := _DURATION_RE.match(value.strip())):
-        seconds = int(match[1]) * _DURATION_UNITS[match[2]]
-    else:
-        raise ValueError(
-            f"must be a duration: seconds, or a number with s, m, h or d (like 24h), not {value!r}"
-        )
-    if not 0 <= seconds <= MAX_INTEGER:
-        raise ValueError(f"must be between 0 and {MAX_INTEGER} seconds")
-    return seconds
-
-
-def format_duration(seconds: int) -> str:
-    """The largest whole unit: 86400 → `1d`, 5400 → `90m`, 0 → `0s`."""
-    for unit, size in _DURATION_UNITS.items():
-        if seconds and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
-def plain_amount(amount: Decimal) -> int | str:
-    """An amount for the file: a whole number as a number, anything else as an exact decimal
-    string, so that no float ever carries money."""
-    if amount == amount.to_integral_value():
-        return int(amount)
-    return str(amount)
+# ---------------------------------------------------------------- criteria as stored and written
 
 
 def criteria_to_json(criteria: Mapping[str, Any]) -> dict[str, Any]:
@@ -180,179 +140,6 @@ def criteria_for_file(criteria: Mapping[str, Any]) -> dict[str, Any]:
     for key in sorted(set(criteria) - set(CRITERIA_KEYS)):
         out[key] = criteria[key]  # written by something else; apply will name it
     return out
-
-
-# ---------------------------------------------------------------- field parsers
-#
-# Each takes the raw value and returns the parsed one or raises ValueError with the message that
-# follows the location.
-
-Parser = Callable[[Any], Any]
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {
-        bool: "a boolean",
-        int: "a number",
-        float: "a number",
-        str: "a string",
-        list: "a list",
-        dict: "a mapping",
-    }.get(type(value), type(value).__name__)
-
-
-def _string(max_length: int, *, blank: bool = False) -> Parser:
-    def parse(value: Any) -> str:
-        if not isinstance(value, str):
-            raise ValueError(f"must be a string, not {_type_name(value)}")
-        value = value.strip()
-        if not value and not blank:
-            raise ValueError("must not be empty")
-        if len(value) > max_length:
-            raise ValueError(f"must be at most {max_length} characters")
-        return value
-
-    return parse
-
-
-def _pattern(regex: str, what: str) -> Parser:
-    def parse(value: Any) -> str:
-        if not isinstance(value, str):
-            raise ValueError(f"must be a string, not {_type_name(value)}")
-        if not re.fullmatch(regex, value):
-            raise ValueError(f"{value!r} is not a valid {what}")
-        return value
-
-    return parse
-
-
-_site_slug = _pattern(SLUG_RE, "site slug (1-63 lowercase letters, digits, '-' or '_')")
-_identifier = _pattern(IDENTIFIER_RE, "identifier (1-100 letters, digits, '-', '_' or '.')")
-
-
-def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"must be true or false, not {_type_name(value)}")
-    return value
-
-
-def _choice(choices: Collection[str]) -> Parser:
-    def parse(value: Any) -> str:
-        if value not in choices or not isinstance(value, str):
-            raise ValueError(f"must be one of {', '.join(choices)}, not {value!r}")
-        return value
-
-    return parse
-
-
-def _choice_int(choices: Collection[int]) -> Parser:
-    def parse(value: Any) -> int:
-        if isinstance(value, bool) or value not in choices:
-            raise ValueError(
-                f"this Goodword reads format version {', '.join(map(str, choices))}, not {value!r}"
-            )
-        return int(value)
-
-    return parse
-
-
-def _url(max_length: int) -> Parser:
-    def parse(value: Any) -> str:
-        value = _string(max_length)(value)
-        try:
-            _url_validator(value)
-        except DjangoValidationError:
-            raise ValueError(f"{value!r} is not an http(s) URL") from None
-        return str(value)
-
-    return parse
-
-
-def _base_url(value: Any) -> str:
-    # Links are built as base + "/x/<code>": one spelling, without the trailing slash.
-    return str(_url(500)(value)).rstrip("/")
-
-
-def _currency(value: Any) -> str:
-    if not isinstance(value, str) or not _CURRENCY_RE.match(value.strip().upper()):
-        raise ValueError(f"must be a three-letter ISO currency code, not {value!r}")
-    return value.strip().upper()
-
-
-def _integer(minimum: int, maximum: int = MAX_INTEGER) -> Parser:
-    def parse(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"must be a whole number, not {_type_name(value)}")
-        if not minimum <= value <= maximum:
-            raise ValueError(f"must be between {minimum} and {maximum}")
-        return value
-
-    return parse
-
-
-def _amount(value: Any) -> Decimal:
-    if not isinstance(value, int | float | str | Decimal) or isinstance(value, bool):
-        raise ValueError(f"must be a number, not {_type_name(value)}")
-    try:
-        amount = to_amount(value)
-    except ValueError as exc:
-        if str(exc) == "out of range":
-            raise ValueError(f"must be at most {MAX_AMOUNT}") from None
-        raise ValueError(f"must be a number, not {value!r}") from None
-    if amount < 0:
-        raise ValueError("must not be negative")
-    return amount
-
-
-def _duration(value: Any) -> int:
-    return parse_duration(value)
-
-
-def _datetime(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, date):
-        raise ValueError("must be a date and time with a timezone, like 2026-08-01T00:00:00Z")
-    elif isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError(
-                f"must be a date and time with a timezone, like 2026-08-01T00:00:00Z, not {value!r}"
-            ) from None
-    else:
-        raise ValueError(f"must be a date and time, not {_type_name(value)}")
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("needs a timezone, like 2026-08-01T00:00:00Z")
-    return moment
-
-
-def _retry_window(value: Any) -> int:
-    seconds = parse_duration(value)
-    if not 60 <= seconds <= 30 * 86400:
-        raise ValueError("must be between 1m and 30d")
-    return seconds
-
-
-def _security_key(value: Any) -> str:
-    key = _string(255)(value)
-    if len(key) < 16:
-        raise ValueError("must be at least 16 characters")
-    return str(key)
-
-
-def _optional(parser: Parser) -> Parser:
-    def parse(value: Any) -> Any:
-        return None if value is None else parser(value)
-
-    return parse
-
-
-def _policy_action(value: Any) -> Any:
-    # YAML 1.1 reads a bare `off` as false; it can only mean the action `off` here.
-    return "off" if value is False else value
 
 
 # ---------------------------------------------------------------- locations
@@ -420,7 +207,7 @@ def _items(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationIn
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise ValueError(f"must be a list, not {_type_name(value)}")
+        raise ValueError(f"must be a list, not {values.type_name(value)}")
     frames = _state(info).frames
     frames.append(_Frame(data=info.data))
     try:
@@ -448,12 +235,13 @@ def _none_as_empty(value: Any) -> Any:
 
 
 def _string_list(max_length: int) -> Parser:
+    item = values.string(max_length)
+
     def parse(value: Any) -> tuple[str, ...]:
         if value is None:
             return ()
         if not isinstance(value, list):
-            raise ValueError(f"must be a list, not {_type_name(value)}")
-        item = _string(max_length)
+            raise ValueError(f"must be a list, not {values.type_name(value)}")
         out: list[str] = []
         errors: list[tuple[tuple[str | int, ...], Any, str]] = []
         for i, raw in enumerate(value):
@@ -488,7 +276,7 @@ def _policies(value: Any) -> dict[str, str]:
     if value is None:
         return dict(screening.DEFAULT_ACTIONS)
     if not isinstance(value, dict):
-        kind = _type_name(value)
+        kind = values.type_name(value)
         raise ValueError(f"must be a mapping of policy name to block, flag or off, not {kind}")
     actions: dict[str, str] = {}
     errors: list[tuple[tuple[str | int, ...], Any, str]] = []
@@ -496,7 +284,7 @@ def _policies(value: Any) -> dict[str, str]:
         if not isinstance(name, str):
             errors.append(((), value, f"policy names must be strings, not {name!r}"))
             continue
-        action = _policy_action(raw)
+        action = values.policy_action(raw)
         try:
             # One at a time, so that every bad policy or action is named.
             screening.validate_actions({name: action})
@@ -511,7 +299,9 @@ def _policies(value: Any) -> dict[str, str]:
 
 def _blocklist_value(value: Any, info: ValidationInfo) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"must be an email, IP address or CIDR range, not {_type_name(value)}")
+        raise ValueError(
+            f"must be an email, IP address or CIDR range, not {values.type_name(value)}"
+        )
     entry = validate_entry(value)
     _unique(info, entry, f"{entry!r} is already listed at ")
     return entry
@@ -527,7 +317,7 @@ def _blocklist_item(value: Any, handler: ValidatorFunctionWrapHandler, info: Val
 
 def _unique_identifier(what: str) -> Callable[[Any, ValidationInfo], str]:
     def parse(value: Any, info: ValidationInfo) -> str:
-        identifier = str(_identifier(value))
+        identifier = str(values.identifier(value))
         _unique(info, identifier, f"{what} {identifier!r} is already defined at ")
         return identifier
 
@@ -537,7 +327,7 @@ def _unique_identifier(what: str) -> Callable[[Any, ValidationInfo], str]:
 def _static_code(value: Any, info: ValidationInfo) -> str | None:
     """The last field of a coupon list: with the others valid, incentives may use the list.
     (An unknown key beside them is an error of its own and does not make the list unknown.)"""
-    code = _optional(_string(255))(value)
+    code = values.optional(values.string(255))(value)
     identifier = info.data.get("identifier")  # absent when invalid or taken twice
     if identifier is None:
         return code
@@ -560,20 +350,20 @@ def _name_or(key: str) -> Callable[[Any, ValidationInfo], str]:
     def parse(value: Any, info: ValidationInfo) -> str:
         if value is _DEFAULT:
             return str(info.data.get(key, ""))
-        return str(_string(200)(value))
+        return str(values.string(200)(value))
 
     return parse
 
 
 def _starts_at(value: Any, info: ValidationInfo) -> datetime | None:
-    moment = _optional(_datetime)(value)
+    moment = values.optional(values.moment)(value)
     if moment is None and info.data.get("status") == CampaignStatus.SCHEDULED:
         raise _rule("scheduled", "a Scheduled campaign needs starts_at")
     return moment
 
 
 def _ends_at(value: Any, info: ValidationInfo) -> datetime | None:
-    moment = _optional(_datetime)(value)
+    moment = values.optional(values.moment)(value)
     starts_at = info.data.get("starts_at")
     if moment is not None and starts_at is not None and moment <= starts_at:
         raise _rule("order", "must be later than starts_at")
@@ -581,21 +371,21 @@ def _ends_at(value: Any, info: ValidationInfo) -> datetime | None:
 
 
 def _incentive_amount(value: Any, info: ValidationInfo) -> Decimal:
-    amount = _amount(value)
+    amount = values.amount(value)
     if info.data.get("amount_type") == AmountType.PERCENTAGE and amount > 100:
         raise _rule("percentage", "a percentage must be between 0 and 100")
     return amount
 
 
 def _incentive_currency(value: Any, info: ValidationInfo) -> str | None:
-    currency = _optional(_currency)(value)
+    currency = values.optional(values.currency)(value)
     if currency is not None and info.data.get("amount_type") == AmountType.PERCENTAGE:
         raise _rule("percentage", "only a fixed amount has a currency")
     return currency
 
 
 def _coupon_list(value: Any, info: ValidationInfo) -> str | None:
-    coupon_list = _optional(_identifier)(value)
+    coupon_list = values.optional(values.identifier)(value)
     kind = info.data.get("incentive_type")
     if kind == IncentiveType.DISCOUNT_COUPON and coupon_list is None:
         raise _rule("use", "a discount_coupon incentive needs a coupon_list")
@@ -612,9 +402,8 @@ def _criteria(value: Any, info: ValidationInfo) -> dict[str, Any]:
     return CriteriaSpec.model_validate(value, context=info.context).stored()
 
 
-def _at_most(low: str) -> Callable[[Any, ValidationInfo], Any]:
+def _at_most(low: str, parse: Parser) -> Callable[[Any, ValidationInfo], Any]:
     """The upper end of a range: not below its lower end (when that is valid)."""
-    parse = _amount if low.startswith("subtotal") else _integer(0)
 
     def validate(value: Any, info: ValidationInfo) -> Any:
         high = parse(value)
@@ -626,7 +415,7 @@ def _at_most(low: str) -> Callable[[Any, ValidationInfo], Any]:
 
 
 def _subscription_url(value: Any, info: ValidationInfo) -> str:
-    url = str(_url(2000)(value))
+    url = str(values.url(2000)(value))
     allow = _state(info).frames[-1].data.get("allow_private_targets")
     if isinstance(allow, bool):
         refusal = check_literal_host(urlsplit(url).hostname or "", allow_private=allow)
@@ -652,7 +441,7 @@ def _subscription(value: Any, handler: ValidatorFunctionWrapHandler, info: Valid
         }
         if not isinstance(value, dict) or bad & set(SubscriptionSpec.KEYS):
             raise
-        key = (value["type"], _url(2000)(value["url"]))
+        key = (value["type"], values.url(2000)(value["url"]))
         try:
             _unique(info, key, f"{key[0]} to {key[1]} is already at ")
         except PydanticCustomError as duplicate:
@@ -694,14 +483,18 @@ def _field(parser: Callable[..., Any]) -> PlainValidator:
 
 
 # The leaves of the file, and how lists and sections are read.
-Bool = Annotated[bool, _field(_bool)]
-Duration = Annotated[int, _field(_duration)]
-Note = Annotated[str, _field(_string(200, blank=True))]
-Description = Annotated[str, _field(_string(500, blank=True))]
+_amount = values.amount
+_count = values.integer(0)
+_incentive_type = values.choice(IncentiveType.values)
+_expiry_days = values.optional(values.integer(1, 36500))
+Bool = Annotated[bool, _field(values.boolean)]
+Duration = Annotated[int, _field(values.duration)]
+Note = Annotated[str, _field(values.string(200, blank=True))]
+Description = Annotated[str, _field(values.string(500, blank=True))]
 Name = Annotated[str, _field(_name_or("slug"))]
-Criterion = Annotated[int | None, _field(_integer(1))]
-ApprovalMode = Annotated[str, _field(_choice(APPROVAL_MODES))]
-FlaggedResolution = Annotated[str, _field(_choice(FLAGGED_RESOLUTIONS))]
+Criterion = Annotated[int | None, _field(values.integer(1))]
+ApprovalMode = Annotated[str, _field(values.choice(APPROVAL_MODES))]
+FlaggedResolution = Annotated[str, _field(values.choice(FLAGGED_RESOLUTIONS))]
 _ITEMS = WrapValidator(_items)
 _ITEM = WrapValidator(_item)
 _SECTION = BeforeValidator(_none_as_empty)
@@ -737,10 +530,10 @@ class SiteSpec(_Model):
     KEYS = ("slug", "name", "currency", "base_url", "sticky_advocate", "void_on_refund")
     ORDER = KEYS
 
-    slug: Annotated[str, _field(_site_slug)]
+    slug: Annotated[str, _field(values.site_slug)]
     name: Name = Field(default=_DEFAULT, validate_default=True)
-    currency: Annotated[str, _field(_currency)] = "USD"
-    base_url: Annotated[str | None, _field(_optional(_base_url))] = None
+    currency: Annotated[str, _field(values.currency)] = "USD"
+    base_url: Annotated[str | None, _field(values.optional(values.base_url))] = None
     sticky_advocate: Bool = False
     void_on_refund: Bool = True
 
@@ -811,14 +604,16 @@ class CriteriaSpec(_Model):
     KEYS = CRITERIA_KEYS
     ORDER = (*CRITERIA_KEYS, "subtotal_max:range", "referrals_max:range")
 
-    new_customer: Annotated[bool | None, _field(_bool)] = None
-    subtotal_min: Annotated[Decimal | None, _field(_amount)] = None
-    subtotal_max: Annotated[Decimal | None, _field(_at_most("subtotal_min"))] = None
-    referrals_min: Annotated[int | None, _field(_integer(0))] = None
-    referrals_max: Annotated[int | None, _field(_at_most("referrals_min"))] = None
-    reward_uniqueness: Annotated[str | None, _field(_choice(REWARD_UNIQUENESS))] = None
-    friend_event_category: Annotated[str | None, _field(_string(255))] = None
-    offer_not_expired: Annotated[bool | None, _field(_bool)] = None
+    new_customer: Annotated[bool | None, _field(values.boolean)] = None
+    subtotal_min: Annotated[Decimal | None, _field(values.amount)] = None
+    subtotal_max: Annotated[Decimal | None, _field(_at_most("subtotal_min", _amount))] = None
+    referrals_min: Annotated[int | None, _field(values.integer(0))] = None
+    referrals_max: Annotated[int | None, _field(_at_most("referrals_min", values.integer(0)))] = (
+        None
+    )
+    reward_uniqueness: Annotated[str | None, _field(values.choice(REWARD_UNIQUENESS))] = None
+    friend_event_category: Annotated[str | None, _field(values.string(255))] = None
+    offer_not_expired: Annotated[bool | None, _field(values.boolean)] = None
     cap_total: Criterion = None
     cap_per_month: Criterion = None
 
@@ -860,9 +655,11 @@ class IncentiveSpec(_Model):
 
     # Fields are read in this order: a rule's validator sees the valid fields above it.
     identifier: Annotated[str, _field(_unique_identifier("incentive"))]
-    reason: Annotated[str, _field(_choice(IncentiveReason.values))]
-    incentive_type: Annotated[str, _field(_choice(IncentiveType.values))] = Field(alias="type")
-    amount_type: Annotated[str, _field(_choice(AmountType.values))] = AmountType.FIXED.value
+    reason: Annotated[str, _field(values.choice(IncentiveReason.values))]
+    incentive_type: Annotated[str, _field(values.choice(IncentiveType.values))] = Field(
+        alias="type"
+    )
+    amount_type: Annotated[str, _field(values.choice(AmountType.values))] = AmountType.FIXED.value
     amount: Annotated[Decimal, _field(_incentive_amount)] = Decimal("0.00")
     # None: the site's currency, whatever it is at the time.
     currency: Annotated[str | None, _field(_incentive_currency)] = None
@@ -910,14 +707,16 @@ class CampaignSpec(_Model):
     slug: Annotated[str, _field(_unique_identifier("campaign"))]
     name: Name = Field(default=_DEFAULT, validate_default=True)
     tags: Annotated[tuple[str, ...], _field(_string_list(100))] = ()
-    status: Annotated[str, _field(_choice(CampaignStatus.values))] = CampaignStatus.LIVE.value
+    status: Annotated[str, _field(values.choice(CampaignStatus.values))] = CampaignStatus.LIVE.value
     starts_at: Annotated[datetime | None, _field(_starts_at)] = Field(
         default=None, validate_default=True
     )
     ends_at: Annotated[datetime | None, _field(_ends_at)] = None
     joinable: Annotated[tuple[str, ...], _field(_joinable)]
-    destination_url: Annotated[str, _field(_url(2000))]
-    offer_expiry_days: Annotated[int | None, _field(_optional(_integer(1, 36500)))] = None
+    destination_url: Annotated[str, _field(values.url(2000))]
+    offer_expiry_days: Annotated[int | None, _field(values.optional(values.integer(1, 36500)))] = (
+        None
+    )
     gate_email: Bool = False
     incentives: Annotated[tuple[Annotated[IncentiveSpec, _ITEM], ...], _ITEMS] = ()
 
@@ -926,10 +725,10 @@ class SubscriptionSpec(_Model):
     KEYS = ("type", "url", "active", "encoding")
     ORDER = ("type", "url", "active", "encoding", "url:private", ":unique")
 
-    hook_type: Annotated[str, _field(_choice(HOOK_TYPES))] = Field(alias="type")
+    hook_type: Annotated[str, _field(values.choice(HOOK_TYPES))] = Field(alias="type")
     url: Annotated[str, _field(_subscription_url)]
     active: Bool = True
-    encoding: Annotated[str, _field(_choice(HOOK_ENCODINGS))] = "json"
+    encoding: Annotated[str, _field(values.choice(HOOK_ENCODINGS))] = "json"
 
 
 class WebhooksSpec(_Model):
@@ -942,10 +741,10 @@ class WebhooksSpec(_Model):
 
     # Before the subscriptions, whose URLs it rules on.
     allow_private_targets: Bool = False
-    retry_window_seconds: Annotated[int, _field(_retry_window)] = Field(
+    retry_window_seconds: Annotated[int, _field(values.retry_window)] = Field(
         DEFAULT_RETRY_WINDOW, alias="retry_window"
     )
-    security_key: Annotated[str | None, _field(_optional(_security_key))] = None
+    security_key: Annotated[str | None, _field(values.optional(values.security_key))] = None
     subscriptions: Annotated[
         tuple[Annotated[SubscriptionSpec, WrapValidator(_subscription)], ...], _ITEMS
     ] = ()
@@ -963,7 +762,7 @@ class Program(_Model):
         "webhooks": (WebhooksSpec, False),
     }
 
-    version: Annotated[int, _field(_choice_int((FORMAT_VERSION,)))] = FORMAT_VERSION
+    version: Annotated[int, _field(values.format_version((FORMAT_VERSION,)))] = FORMAT_VERSION
     site: SiteSpec
     fraud: Annotated[FraudSpec, _SECTION] = Field(default_factory=FraudSpec)
     blocklist: Annotated[
@@ -1051,7 +850,7 @@ def _config_error(error: Mapping[str, Any]) -> ConfigError:
     if kind == "missing":
         return ConfigError(_loc(loc), "required")
     if kind == "model_type":
-        return ConfigError(_loc(loc), f"must be a mapping, not {_type_name(value)}")
+        return ConfigError(_loc(loc), f"must be a mapping, not {values.type_name(value)}")
     if kind == "value_error":
         return ConfigError(_loc(loc), str(ctx["error"]))
     if kind == "config":
