@@ -16,6 +16,7 @@ from goodword.config.schema import (
     ConfigError,
     ConfigInvalid,
     ExistingCouponList,
+    _Model,
     format_duration,
     parse_duration,
     program_validate,
@@ -1216,3 +1217,14 @@ def test_an_invalid_static_code_is_named_once():
 def test_the_models_are_read_only_through_program_validate():
     with pytest.raises(RuntimeError, match="program_validate"):
         CampaignSpec.model_validate(minimal_document()["campaigns"][0])
+
+
+def test_a_model_must_list_every_field_for_its_errors_to_be_ranked():
+    with pytest.raises(TypeError, match="must name its fields"):
+
+        class Half(_Model):
+            KEYS = ("a", "b")
+            ORDER = ("a",)  # b's errors would have no place
+
+            a: int = 0
+            b: int = 0

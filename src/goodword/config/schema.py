@@ -8,7 +8,7 @@ first error: a file is fixed in one round.
 
 The file's structure is a tree of pydantic models (`Program` down to `CriteriaSpec`): which keys
 a mapping takes, which are required, their defaults, the nesting. Each leaf is read by one of
-the parsers below, which say in the file's words what is wrong. Rules between fields are
+the readers in `values`, which say in the file's words what is wrong. Rules between fields are
 validators that see only the fields that passed (pydantic's `info.data`), so a bad field never
 hides another field's error. Rules between items and sections (unique identifiers, the coupon
 lists incentives may use) keep their state in the validation context. `_config_errors` turns
@@ -65,8 +65,6 @@ DEFAULT_FLAGGED_DELAY = 7 * 24 * 3600
 DEFAULT_RETRY_WINDOW = 3 * 24 * 3600
 HOOK_ENCODINGS = ("json", "form")
 
-# Origins that make an advocate besides event categories (which are free strings).
-JOINABLE_KINDS = ("affiliate_member", "purchase")
 REWARD_UNIQUENESS = ("once_per_friend", "once_per_advocate", "none")
 
 # Criteria keys in the order export writes them.
@@ -489,7 +487,7 @@ _incentive_type = values.choice(IncentiveType.values)
 _expiry_days = values.optional(values.integer(1, 36500))
 Bool = Annotated[bool, _field(values.boolean)]
 Duration = Annotated[int, _field(values.duration)]
-Note = Annotated[str, _field(values.string(200, blank=True))]
+Label = Annotated[str, _field(values.string(200, blank=True))]
 Description = Annotated[str, _field(values.string(500, blank=True))]
 Name = Annotated[str, _field(_name_or("slug"))]
 Criterion = Annotated[int | None, _field(values.integer(1))]
@@ -520,9 +518,11 @@ class _Model(BaseModel):
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
+        # Every error is ranked by these lists: a field they leave out would break the ranking.
         keys = {info.alias or name for name, info in cls.model_fields.items()}
-        slots = {slot.partition(":")[0] for slot in cls.ORDER} - {""}
-        if set(cls.KEYS) != keys or not slots <= keys or not set(cls.INNER) <= keys:
+        fields = {slot for slot in cls.ORDER if ":" not in slot}
+        ruled = {slot.partition(":")[0] for slot in cls.ORDER if ":" in slot} - {""}
+        if not set(cls.KEYS) == fields == keys or not ruled | set(cls.INNER) <= keys:
             raise TypeError(f"{cls.__name__}: KEYS, ORDER and INNER must name its fields")
 
 
@@ -586,7 +586,7 @@ class BlocklistSpec(_Model):
     ORDER = ("note", "value", "value:unique", ":unique")
 
     value: Annotated[str, _field(_blocklist_value)]  # normalised by fraud.blocklist
-    note: Note = ""
+    note: Label = ""
 
 
 class CouponListSpec(_Model):
@@ -594,7 +594,7 @@ class CouponListSpec(_Model):
     ORDER = ("identifier", "name", "static_code", "identifier:unique", "static_code:pool")
 
     identifier: Annotated[str, _field(_unique_identifier("coupon list"))]
-    name: Note = ""
+    name: Label = ""
     static_code: Annotated[str | None, _field(_static_code)] = Field(
         default=None, validate_default=True
     )
