@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -23,7 +24,7 @@ from goodword.config.schema import (
 )
 from goodword.fraud import screening
 from goodword.fraud.policies import ALL_POLICIES, IP_ONLY, SIMILAR_EMAIL
-from tests.config.conftest import minimal_document
+from tests.config.conftest import example_document, minimal_document
 
 # -- durations
 
@@ -1228,3 +1229,66 @@ def test_a_model_must_list_every_field_for_its_errors_to_be_ranked():
 
             a: int = 0
             b: int = 0
+
+
+# -- any broken document is refused with places, never with a crash
+
+BROKEN_VALUES = st.sampled_from(
+    [
+        None,
+        True,
+        0,
+        -1,
+        1.5,
+        10**13,
+        "",
+        "x",
+        "Scheduled",
+        "percentage",
+        "discount_coupon",
+        "2026-08-01",
+        "2026-08-01T00:00:00Z",
+        date(2026, 1, 1),
+        datetime(2026, 9, 1),
+        [],
+        {},
+        ["a", "a"],
+        {"zz": 1},
+        {1: 2},
+        "http://127.0.0.1/x",
+        "1d",
+        "*@*",
+        "pool",
+    ]
+)
+BASES = [minimal_document(), example_document()]
+
+
+def _paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    paths = [path]
+    if isinstance(node, dict | list):
+        for key, child in node.items() if isinstance(node, dict) else enumerate(node):
+            paths += _paths(child, (*path, key))
+    return paths
+
+
+@given(st.data())
+def test_a_broken_document_is_refused_with_every_error_in_its_place(data):
+    # given a valid document with one to three values replaced or removed anywhere
+    document = copy.deepcopy(data.draw(st.sampled_from(BASES)))
+    for _ in range(data.draw(st.integers(min_value=1, max_value=3))):
+        *parents, key = data.draw(st.sampled_from(_paths(document)[1:]))
+        node = document
+        for part in parents:
+            node = node[part]
+        if isinstance(node, dict) and data.draw(st.booleans()):
+            del node[key]
+        else:
+            node[key] = data.draw(BROKEN_VALUES)
+
+    # when it is validated, it is either a program or refused with places and messages
+    try:
+        program_validate(document)
+    except ConfigInvalid as refused:
+        assert refused.errors
+        assert all(error.loc and error.message for error in refused.errors)
