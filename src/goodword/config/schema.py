@@ -796,8 +796,9 @@ def _model_at(loc: tuple[str | int, ...]) -> type[_Model] | None:
 
 
 def _rank(error: Mapping[str, Any], document: Any) -> tuple[int, ...]:
-    """Where the old reader met this error: in each mapping, unknown keys (in the file's
-    order), then missing ones (in KEYS order), then the fields and rules in ORDER."""
+    """The error's place in the order the file is read: in each mapping, unknown keys (in the
+    file's order), then missing ones (in KEYS order), then the fields and rules in ORDER; list
+    items by index. pydantic lists unknown keys last and a rule at its field."""
     loc, kind = error["loc"], error["type"]
     rule = (error.get("ctx") or {}).get("rule")
     rank: list[int] = []
