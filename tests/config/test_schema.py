@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -12,16 +13,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from goodword.config.schema import (
+    CampaignSpec,
     ConfigError,
     ConfigInvalid,
     ExistingCouponList,
+    _Model,
     format_duration,
     parse_duration,
     program_validate,
 )
 from goodword.fraud import screening
 from goodword.fraud.policies import ALL_POLICIES, IP_ONLY, SIMILAR_EMAIL
-from tests.config.conftest import minimal_document
+from tests.config.conftest import example_document, minimal_document
 
 # -- durations
 
@@ -450,3 +453,842 @@ def test_every_error_is_reported_at_once():
         refused.value.message
     )
     assert refused.value.message.startswith("Invalid configuration (7 errors):")
+
+
+# -- every message, word for word, and the order errors are listed in
+#
+# Each case is a list of edits to the minimal document and the errors it must produce, exactly
+# and in order; an empty list means the edited document is valid.
+
+EXACT = [
+    (
+        [("version", True)],
+        ["version: this Goodword reads format version 1, not True"],
+    ),
+    (
+        [("site", None)],
+        ["site: must be a mapping, not null"],
+    ),
+    (
+        [("site", ["shop"])],
+        ["site: must be a mapping, not a list"],
+    ),
+    (
+        [("site.name", "x" * 201)],
+        ["site.name: must be at most 200 characters"],
+    ),
+    (
+        [("site.name", None)],
+        ["site.name: must be a string, not null"],
+    ),
+    (
+        [("site.currency", 5)],
+        ["site.currency: must be a three-letter ISO currency code, not 5"],
+    ),
+    (
+        [("site.base_url", "https://x.example/" + "a" * 500)],
+        ["site.base_url: must be at most 500 characters"],
+    ),
+    (
+        [("site.void_on_refund", None)],
+        ["site.void_on_refund: must be true or false, not null"],
+    ),
+    (
+        [("site.slug", 5)],
+        ["site.slug: must be a string, not a number"],
+    ),
+    (
+        [("fraud", ["x"])],
+        ["fraud: must be a mapping, not a list"],
+    ),
+    (
+        [("fraud.policies", ["x"])],
+        ["fraud.policies: must be a mapping of policy name to block, flag or off, not a list"],
+    ),
+    (
+        [("fraud.policies", {1: "block"})],
+        ["fraud.policies: policy names must be strings, not 1"],
+    ),
+    (
+        [("fraud.approval", "manual")],
+        ["fraud.approval: must be a mapping, not a string"],
+    ),
+    (
+        [("fraud.approval.flagged", 7)],
+        ["fraud.approval.flagged: must be a mapping, not a number"],
+    ),
+    (
+        [("fraud.approval.delay", True)],
+        ["fraud.approval.delay: must be a duration: seconds, or a number with s, m, h or d"],
+    ),
+    (
+        [("fraud.approval.delay", 2147483648)],
+        ["fraud.approval.delay: must be between 0 and 2147483647 seconds"],
+    ),
+    (
+        [("blocklist", "1.2.3.4")],
+        ["blocklist: must be a list, not a string"],
+    ),
+    (
+        [("blocklist", [{"value": "1.2.3.4", "note": "n" * 201}])],
+        ["blocklist[0].note: must be at most 200 characters"],
+    ),
+    (
+        [("blocklist", [{"value": 5}])],
+        ["blocklist[0].value: must be an email, IP address or CIDR range, not a number"],
+    ),
+    (
+        [("blocklist", [{"value": "0.0.0.0/0"}])],
+        ["blocklist[0].value: '0.0.0.0/0' would block every IP address"],
+    ),
+    (
+        [("blocklist", ["*@spam.example", {"value": "*@SPAM.example"}])],
+        ["blocklist[1].value: '*@spam.example' is already listed at blocklist[0]"],
+    ),
+    (
+        [("blocklist", [["x"]])],
+        ["blocklist[0]: must be an email, IP address or CIDR range, not a list"],
+    ),
+    (
+        [("coupon_lists", {"identifier": "x"})],
+        [
+            "coupon_lists: must be a list, not a mapping",
+            "campaigns[0].incentives[1].coupon_list: unknown coupon list 'pool'",
+        ],
+    ),
+    (
+        [("coupon_lists.0", "pool")],
+        [
+            "coupon_lists[0]: must be a mapping, not a string",
+            "campaigns[0].incentives[1].coupon_list: unknown coupon list 'pool'",
+        ],
+    ),
+    (
+        [("coupon_lists.0.name", "n" * 201)],
+        [
+            "coupon_lists[0].name: must be at most 200 characters",
+            "campaigns[0].incentives[1].coupon_list: unknown coupon list 'pool'",
+        ],
+    ),
+    (
+        [("coupon_lists.1.static_code", 5)],
+        ["coupon_lists[1].static_code: must be a string, not a number"],
+    ),
+    (
+        [("coupon_lists.1.static_code", None)],
+        [],
+    ),
+    (
+        [("coupon_lists.0.identifier", "-bad")],
+        [
+            (
+                "coupon_lists[0].identifier: '-bad' is not a valid identifier (1-100 letters, "
+                "digits, '-', '_' or '.')"
+            ),
+            "campaigns[0].incentives[1].coupon_list: unknown coupon list 'pool'",
+        ],
+    ),
+    (
+        [("campaigns.0", "invite")],
+        ["campaigns[0]: must be a mapping, not a string"],
+    ),
+    (
+        [("campaigns.0.slug", "a" * 101)],
+        [
+            "campaigns[0].slug: '"
+            + "a" * 101
+            + "' is not a valid identifier (1-100 letters, digits, '-', '_' or '.')"
+        ],
+    ),
+    (
+        [("campaigns.0.name", "")],
+        ["campaigns[0].name: must not be empty"],
+    ),
+    (
+        [("campaigns.0.tags", "x")],
+        ["campaigns[0].tags: must be a list, not a string"],
+    ),
+    (
+        [("campaigns.0.tags", [" a ", "a"])],
+        ["campaigns[0].tags[1]: 'a' is listed twice"],
+    ),
+    (
+        [("campaigns.0.tags", ["t" * 101])],
+        ["campaigns[0].tags[0]: must be at most 100 characters"],
+    ),
+    (
+        [("campaigns.0.joinable", None)],
+        [
+            (
+                "campaigns[0].joinable: must list at least one origin that makes an advocate: "
+                "affiliate_member, purchase or an event category"
+            )
+        ],
+    ),
+    (
+        [("campaigns.0.joinable", ["purchase", "purchase"])],
+        ["campaigns[0].joinable[1]: 'purchase' is listed twice"],
+    ),
+    (
+        [("campaigns.0.joinable", [""])],
+        ["campaigns[0].joinable[0]: must not be empty"],
+    ),
+    (
+        [("campaigns.0.starts_at", date(2026, 8, 1))],
+        [
+            (
+                "campaigns[0].starts_at: must be a date and time with a timezone, like "
+                "2026-08-01T00:00:00Z"
+            )
+        ],
+    ),
+    (
+        [("campaigns.0.starts_at", 5)],
+        ["campaigns[0].starts_at: must be a date and time, not a number"],
+    ),
+    (
+        [("campaigns.0.starts_at", datetime(2026, 8, 1, 0, 0))],
+        ["campaigns[0].starts_at: needs a timezone, like 2026-08-01T00:00:00Z"],
+    ),
+    (
+        [
+            ("campaigns.0.ends_at", "2026-08-01T00:00:00Z"),
+            ("campaigns.0.starts_at", "2026-09-01T00:00:00Z"),
+        ],
+        ["campaigns[0].ends_at: must be later than starts_at"],
+    ),
+    (
+        [("campaigns.0.status", "Scheduled"), ("campaigns.0.starts_at", None)],
+        ["campaigns[0].starts_at: a Scheduled campaign needs starts_at"],
+    ),
+    (
+        [("campaigns.0.offer_expiry_days", True)],
+        ["campaigns[0].offer_expiry_days: must be a whole number, not a boolean"],
+    ),
+    (
+        [("campaigns.0.offer_expiry_days", 36501)],
+        ["campaigns[0].offer_expiry_days: must be between 1 and 36500"],
+    ),
+    (
+        [("campaigns.0.destination_url", "https://" + "x" * 2000 + ".example")],
+        ["campaigns[0].destination_url: must be at most 2000 characters"],
+    ),
+    (
+        [("campaigns.0.destination_url", 5)],
+        ["campaigns[0].destination_url: must be a string, not a number"],
+    ),
+    (
+        [("campaigns.0.incentives", {"identifier": "x"})],
+        ["campaigns[0].incentives: must be a list, not a mapping"],
+    ),
+    (
+        [("campaigns.0.incentives.0", "rebate")],
+        ["campaigns[0].incentives[0]: must be a mapping, not a string"],
+    ),
+    (
+        [("campaigns.0.incentives.0.identifier", DROP)],
+        ["campaigns[0].incentives[0].identifier: required"],
+    ),
+    (
+        [("campaigns.0.incentives.0.reason", 5)],
+        [
+            (
+                "campaigns[0].incentives[0].reason: must be one of referrer, referred, click, "
+                "shared, signup, not 5"
+            )
+        ],
+    ),
+    (
+        [("campaigns.0.incentives.0.description", "d" * 501)],
+        ["campaigns[0].incentives[0].description: must be at most 500 characters"],
+    ),
+    (
+        [("campaigns.0.incentives.0.currency", None)],
+        [],
+    ),
+    (
+        [("campaigns.0.incentives.0.currency", "eur")],
+        [],
+    ),
+    (
+        [("campaigns.0.incentives.1.coupon_list", None)],
+        ["campaigns[0].incentives[1].coupon_list: a discount_coupon incentive needs a coupon_list"],
+    ),
+    (
+        [("campaigns.0.incentives.1.coupon_list", "bad list")],
+        [
+            (
+                "campaigns[0].incentives[1].coupon_list: 'bad list' is not a valid identifier "
+                "(1-100 letters, digits, '-', '_' or '.')"
+            )
+        ],
+    ),
+    (
+        [("campaigns.0.incentives.0.amount", [1])],
+        ["campaigns[0].incentives[0].amount: must be a number, not a list"],
+    ),
+    (
+        [("campaigns.0.incentives.0.amount", "NaN")],
+        ["campaigns[0].incentives[0].amount: must be at most 999999999999.99"],
+    ),
+    (
+        [
+            ("campaigns.0.incentives.0.amount_type", "percentage"),
+            ("campaigns.0.incentives.0.amount", "100.001"),
+        ],
+        [],
+    ),
+    (
+        [("campaigns.0.incentives.0.criteria", None)],
+        [],
+    ),
+    (
+        [("campaigns.0.incentives.0.criteria.subtotal_max", "x")],
+        ["campaigns[0].incentives[0].criteria.subtotal_max: must be a number, not 'x'"],
+    ),
+    (
+        [("campaigns.0.incentives.0.criteria.referrals_min", -1)],
+        ["campaigns[0].incentives[0].criteria.referrals_min: must be between 0 and 2147483647"],
+    ),
+    (
+        [("campaigns.0.incentives.0.criteria.friend_event_category", "")],
+        ["campaigns[0].incentives[0].criteria.friend_event_category: must not be empty"],
+    ),
+    (
+        [("campaigns.0.incentives.0.criteria.cap_total", True)],
+        ["campaigns[0].incentives[0].criteria.cap_total: must be a whole number, not a boolean"],
+    ),
+    (
+        [("campaigns.0.incentives.0.criteria", {"subtotal_min": 60, "subtotal_max": 50})],
+        ["campaigns[0].incentives[0].criteria.subtotal_max: must not be less than subtotal_min"],
+    ),
+    (
+        [("campaigns.0.incentives.0.criteria", {"referrals_min": 3, "referrals_max": 2})],
+        ["campaigns[0].incentives[0].criteria.referrals_max: must not be less than referrals_min"],
+    ),
+    (
+        [
+            (
+                "campaigns.0.incentives.0.criteria",
+                {"subtotal_min": 50, "subtotal_max": 50, "referrals_min": 2, "referrals_max": 2},
+            )
+        ],
+        [],
+    ),
+    (
+        [("webhooks", [])],
+        ["webhooks: must be a mapping, not a list"],
+    ),
+    (
+        [("webhooks", None)],
+        [],
+    ),
+    (
+        [("webhooks.subscriptions", {"type": "event_web_hook"})],
+        ["webhooks.subscriptions: must be a list, not a mapping"],
+    ),
+    (
+        [("webhooks.subscriptions", ["x"])],
+        ["webhooks.subscriptions[0]: must be a mapping, not a string"],
+    ),
+    (
+        [("webhooks.allow_private_targets", "yes")],
+        ["webhooks.allow_private_targets: must be true or false, not a string"],
+    ),
+    (
+        [("webhooks.security_key", None)],
+        [],
+    ),
+    (
+        [("webhooks.security_key", 12345678901234567)],
+        ["webhooks.security_key: must be a string, not a number"],
+    ),
+    (
+        [("webhooks.security_key", "k" * 256)],
+        ["webhooks.security_key: must be at most 255 characters"],
+    ),
+    (
+        [("webhooks.retry_window", "31d")],
+        ["webhooks.retry_window: must be between 1m and 30d"],
+    ),
+    (
+        [("webhooks.retry_window", 59)],
+        ["webhooks.retry_window: must be between 1m and 30d"],
+    ),
+    (
+        [
+            (
+                "webhooks.subscriptions",
+                [{"type": "event_web_hook", "url": "https://x.example/h", "active": "no"}],
+            )
+        ],
+        ["webhooks.subscriptions[0].active: must be true or false, not a string"],
+    ),
+    (
+        [
+            (
+                "webhooks.subscriptions",
+                [{"type": "event_web_hook", "url": "http://localhost:8000/h"}],
+            )
+        ],
+        [
+            (
+                "webhooks.subscriptions[0].url: localhost is a loopback address; set "
+                "webhooks.allow_private_targets: true to send there"
+            )
+        ],
+    ),
+    (
+        [
+            (
+                "webhooks.subscriptions",
+                [
+                    {"type": "event_web_hook", "url": "https://x.example/h"},
+                    {"type": "event_web_hook", "url": " https://x.example/h "},
+                ],
+            )
+        ],
+        [
+            (
+                "webhooks.subscriptions[1]: event_web_hook to https://x.example/h is already at "
+                "webhooks.subscriptions[0]"
+            )
+        ],
+    ),
+    (
+        [
+            (
+                "webhooks.subscriptions",
+                [{"type": "event_web_hook", "url": "https://x.example/h", "why": 1}],
+            )
+        ],
+        ["webhooks.subscriptions[0].why: unknown key (allowed: type, url, active, encoding)"],
+    ),
+    (
+        [("zz", 1), ("site", DROP), ("version", 3), ("aa", 2)],
+        [
+            (
+                "zz: unknown key (allowed: site, version, fraud, blocklist, coupon_lists, "
+                "campaigns, webhooks)"
+            ),
+            (
+                "aa: unknown key (allowed: site, version, fraud, blocklist, coupon_lists, "
+                "campaigns, webhooks)"
+            ),
+            "site: required",
+            "version: this Goodword reads format version 1, not 3",
+        ],
+    ),
+    (
+        [
+            ("campaigns.0.zz", 1),
+            ("campaigns.0.slug", DROP),
+            ("campaigns.0.joinable", DROP),
+            ("campaigns.0.name", 5),
+        ],
+        [
+            (
+                "campaigns[0].zz: unknown key (allowed: slug, destination_url, joinable, name, "
+                "tags, status, starts_at, ends_at, offer_expiry_days, gate_email, incentives)"
+            ),
+            "campaigns[0].slug: required",
+            "campaigns[0].joinable: required",
+            "campaigns[0].name: must be a string, not a number",
+        ],
+    ),
+    (
+        [
+            ("campaigns.0.status", "Scheduled"),
+            ("campaigns.0.joinable", []),
+            ("campaigns.0.gate_email", 1),
+            ("campaigns.0.incentives.0.amount", -1),
+            ("campaigns.0.tags", [1]),
+        ],
+        [
+            "campaigns[0].tags[0]: must be a string, not a number",
+            "campaigns[0].gate_email: must be true or false, not a number",
+            (
+                "campaigns[0].joinable: must list at least one origin that makes an advocate: "
+                "affiliate_member, purchase or an event category"
+            ),
+            "campaigns[0].starts_at: a Scheduled campaign needs starts_at",
+            "campaigns[0].incentives[0].amount: must not be negative",
+        ],
+    ),
+    (
+        [
+            ("campaigns.0.incentives.0.amount_type", "percentage"),
+            ("campaigns.0.incentives.0.amount", 101),
+            ("campaigns.0.incentives.0.currency", "USD"),
+            ("campaigns.0.incentives.0.coupon_list", "pool"),
+            ("campaigns.0.incentives.0.description", 5),
+            ("campaigns.0.incentives.0.criteria.cap_total", 0),
+        ],
+        [
+            "campaigns[0].incentives[0].description: must be a string, not a number",
+            "campaigns[0].incentives[0].criteria.cap_total: must be between 1 and 2147483647",
+            (
+                "campaigns[0].incentives[0].coupon_list: only a discount_coupon incentive takes "
+                "a coupon_list"
+            ),
+            "campaigns[0].incentives[0].amount: a percentage must be between 0 and 100",
+            "campaigns[0].incentives[0].currency: only a fixed amount has a currency",
+        ],
+    ),
+    (
+        [
+            ("campaigns.0.incentives.0.identifier", "coupon"),
+            ("campaigns.0.incentives.0.reason", "x"),
+            ("campaigns.0.incentives.1.type", "x"),
+        ],
+        [
+            (
+                "campaigns[0].incentives[0].reason: must be one of referrer, referred, click, "
+                "shared, signup, not 'x'"
+            ),
+            (
+                "campaigns[0].incentives[1].identifier: incentive 'coupon' is already defined at "
+                "campaigns[0].incentives[0]"
+            ),
+            (
+                "campaigns[0].incentives[1].type: must be one of discount_coupon, rebate, other, "
+                "not 'x'"
+            ),
+        ],
+    ),
+    (
+        [
+            ("site.slug", "Bad"),
+            ("site.name", 5),
+            ("site.currency", "x"),
+            ("site.zz", 1),
+            ("site.void_on_refund", 1),
+        ],
+        [
+            (
+                "site.zz: unknown key (allowed: slug, name, currency, base_url, sticky_advocate, "
+                "void_on_refund)"
+            ),
+            (
+                "site.slug: 'Bad' is not a valid site slug (1-63 lowercase letters, digits, '-' "
+                "or '_')"
+            ),
+            "site.name: must be a string, not a number",
+            "site.currency: must be a three-letter ISO currency code, not 'x'",
+            "site.void_on_refund: must be true or false, not a number",
+        ],
+    ),
+    (
+        [
+            ("fraud.policies", {"Nope": "x", 3: "block", "Similar Email Match": "maybe"}),
+            ("fraud.approval.zz", 1),
+            ("fraud.approval.mode", "x"),
+            ("fraud.approval.flagged.delay", "x"),
+        ],
+        [
+            "fraud.policies.Nope: unknown fraud policy 'Nope'",
+            "fraud.policies: policy names must be strings, not 3",
+            (
+                "fraud.policies[\"Similar Email Match\"]: 'maybe' is not an action for 'Similar "
+                "Email Match': use 'block', 'flag' or 'off'"
+            ),
+            "fraud.approval.zz: unknown key (allowed: mode, delay, flagged)",
+            "fraud.approval.mode: must be one of automatic, manual, not 'x'",
+            (
+                "fraud.approval.flagged.delay: must be a duration: seconds, or a number with s, "
+                "m, h or d (like 24h), not 'x'"
+            ),
+        ],
+    ),
+    (
+        [
+            (
+                "coupon_lists",
+                [
+                    {"identifier": "pool", "name": 5},
+                    {"identifier": "pool", "static_code": ""},
+                    {"name": "x"},
+                ],
+            )
+        ],
+        [
+            "coupon_lists[0].name: must be a string, not a number",
+            "coupon_lists[1].static_code: must not be empty",
+            "coupon_lists[1].identifier: coupon list 'pool' is already defined at coupon_lists[0]",
+            "coupon_lists[2].identifier: required",
+            "campaigns[0].incentives[1].coupon_list: unknown coupon list 'pool'",
+        ],
+    ),
+    (
+        [
+            (
+                "campaigns.0.incentives",
+                [
+                    {
+                        "identifier": "a",
+                        "reason": "click",
+                        "type": "discount_coupon",
+                        "coupon_list": "welcome",
+                        "zz": 1,
+                    },
+                    {"identifier": "a", "reason": "x", "type": "rebate"},
+                ],
+            )
+        ],
+        [
+            (
+                "campaigns[0].incentives[0].zz: unknown key (allowed: identifier, reason, type, "
+                "amount, amount_type, currency, coupon_list, description, criteria)"
+            ),
+            (
+                "campaigns[0].incentives[1].identifier: incentive 'a' is already defined at "
+                "campaigns[0].incentives[0]"
+            ),
+            (
+                "campaigns[0].incentives[1].reason: must be one of referrer, referred, click, "
+                "shared, signup, not 'x'"
+            ),
+        ],
+    ),
+    (
+        [
+            (
+                "webhooks",
+                {
+                    "zz": 1,
+                    "retry_window": "x",
+                    "subscriptions": [
+                        {"type": "x", "url": "ftp://x", "active": 1, "encoding": "x", "qq": 1},
+                        5,
+                    ],
+                },
+            )
+        ],
+        [
+            (
+                "webhooks.zz: unknown key (allowed: security_key, allow_private_targets, "
+                "retry_window, subscriptions)"
+            ),
+            (
+                "webhooks.retry_window: must be a duration: seconds, or a number with s, m, h or "
+                "d (like 24h), not 'x'"
+            ),
+            "webhooks.subscriptions[0].qq: unknown key (allowed: type, url, active, encoding)",
+            (
+                "webhooks.subscriptions[0].type: must be one of referral_web_hook, "
+                "reward_web_hook, post_share_web_hook, event_web_hook, offer_signup_web_hook, "
+                "claim_signup_web_hook, unsubscribe_web_hook, check_unsubscribe_web_hook, "
+                "create_coupon_web_hook, not 'x'"
+            ),
+            "webhooks.subscriptions[0].url: 'ftp://x' is not an http(s) URL",
+            "webhooks.subscriptions[0].active: must be true or false, not a number",
+            "webhooks.subscriptions[0].encoding: must be one of json, form, not 'x'",
+            "webhooks.subscriptions[1]: must be a mapping, not a number",
+        ],
+    ),
+    (
+        [("blocklist", ["1.2.3.4", {"value": "1.2.3.4", "note": 5}, {"value": "*", "zz": 1}, 7])],
+        [
+            "blocklist[1].note: must be a string, not a number",
+            "blocklist[1].value: '1.2.3.4' is already listed at blocklist[0]",
+            "blocklist[2].zz: unknown key (allowed: value, note)",
+            "blocklist[2].value: '*' is not an email pattern, IP address or CIDR range",
+            "blocklist[3]: must be an email, IP address or CIDR range, not a number",
+        ],
+    ),
+    (
+        [
+            (
+                "campaigns",
+                [
+                    {"slug": "a", "joinable": ["purchase"], "destination_url": "https://x.example"},
+                    {"slug": "a", "joinable": ["purchase"], "destination_url": 5},
+                ],
+            )
+        ],
+        [
+            "campaigns[1].slug: campaign 'a' is already defined at campaigns[0]",
+            "campaigns[1].destination_url: must be a string, not a number",
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("edits", "expected"), EXACT, ids=[repr(e[0])[:80] for e in EXACT])
+def test_each_message_and_its_place_in_the_list_is_exact(edits, expected):
+    # given the minimal document with these edits
+    document = minimal_document()
+    for path, value in edits:
+        edit(path, value)(document)
+
+    # when it is validated
+    try:
+        program_validate(document)
+    except ConfigInvalid as refused:
+        errors = [str(e) for e in refused.errors]
+    else:
+        errors = []
+
+    # then exactly these errors are listed, in this order
+    assert errors == expected
+
+
+def test_a_key_that_is_not_a_string_is_named_at_its_mapping():
+    document: dict[Any, Any] = minimal_document()
+    document[1] = "x"
+    document["campaigns"][0]["incentives"][0][None] = "x"
+
+    with pytest.raises(ConfigInvalid) as refused:
+        program_validate(document)
+
+    assert [str(e) for e in refused.value.errors] == [
+        "(document): keys must be strings, not 1",
+        "campaigns[0].incentives[0]: keys must be strings, not None",
+    ]
+
+
+PRIVATE = "10.0.0.1 is a private or reserved address; set webhooks.allow_private_targets: true"
+
+
+@pytest.mark.parametrize(
+    ("second", "expected"),
+    [
+        # an unknown key and a refused URL are errors of their own: the twice-listed
+        # subscription is still named
+        (
+            {"zz": 1},
+            [
+                f"webhooks.subscriptions[0].url: {PRIVATE} to send there",
+                "webhooks.subscriptions[1].zz: unknown key (allowed: type, url, active, encoding)",
+                f"webhooks.subscriptions[1].url: {PRIVATE} to send there",
+                "webhooks.subscriptions[1]: event_web_hook to http://10.0.0.1/h is already at "
+                "webhooks.subscriptions[0]",
+            ],
+        ),
+        # with a field in error the item is not compared
+        (
+            {"active": 1},
+            [
+                f"webhooks.subscriptions[0].url: {PRIVATE} to send there",
+                "webhooks.subscriptions[1].active: must be true or false, not a number",
+                f"webhooks.subscriptions[1].url: {PRIVATE} to send there",
+            ],
+        ),
+    ],
+)
+def test_a_subscription_listed_twice_is_named_beside_its_other_errors(second, expected):
+    document = minimal_document()
+    first = {"type": "event_web_hook", "url": "http://10.0.0.1/h"}
+    document["webhooks"] = {"subscriptions": [first, {**first, **second}]}
+
+    with pytest.raises(ConfigInvalid) as refused:
+        program_validate(document)
+
+    assert [str(e) for e in refused.value.errors] == expected
+
+
+def test_a_coupon_list_with_an_unknown_key_can_still_be_used():
+    # given a list with a typo beside valid fields, used by an incentive
+    document = minimal_document()
+    edit("coupon_lists.0.zz", 1)(document)
+
+    with pytest.raises(ConfigInvalid) as refused:
+        program_validate(document)
+
+    # then only the typo is named: the incentive's list is known
+    assert [str(e) for e in refused.value.errors] == [
+        "coupon_lists[0].zz: unknown key (allowed: identifier, name, static_code)"
+    ]
+
+
+def test_an_invalid_static_code_is_named_once():
+    # given a pool that holds codes, given a static code that is not a string
+    document = minimal_document()
+    edit("coupon_lists.0.static_code", 5)(document)
+
+    with pytest.raises(ConfigInvalid) as refused:
+        program_validate(document, existing_coupon_lists={"pool": ExistingCouponList(None, 3)})
+
+    # then the code's own error is named, not a rule about a code that was not read
+    assert [str(e) for e in refused.value.errors] == [
+        "coupon_lists[0].static_code: must be a string, not a number"
+    ]
+
+
+def test_the_models_are_read_only_through_program_validate():
+    with pytest.raises(RuntimeError, match="program_validate"):
+        CampaignSpec.model_validate(minimal_document()["campaigns"][0])
+
+
+def test_a_model_must_list_every_field_for_its_errors_to_be_ranked():
+    with pytest.raises(TypeError, match="must name its fields"):
+
+        class Half(_Model):
+            KEYS = ("a", "b")
+            ORDER = ("a",)  # b's errors would have no place
+
+            a: int = 0
+            b: int = 0
+
+
+# -- any broken document is refused with places, never with a crash
+
+BROKEN_VALUES = st.sampled_from(
+    [
+        None,
+        True,
+        0,
+        -1,
+        1.5,
+        10**13,
+        "",
+        "x",
+        "Scheduled",
+        "percentage",
+        "discount_coupon",
+        "2026-08-01",
+        "2026-08-01T00:00:00Z",
+        date(2026, 1, 1),
+        datetime(2026, 9, 1),
+        [],
+        {},
+        ["a", "a"],
+        {"zz": 1},
+        {1: 2},
+        "http://127.0.0.1/x",
+        "1d",
+        "*@*",
+        "pool",
+    ]
+)
+BASES = [minimal_document(), example_document()]
+
+
+def _paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    paths = [path]
+    if isinstance(node, dict | list):
+        for key, child in node.items() if isinstance(node, dict) else enumerate(node):
+            paths += _paths(child, (*path, key))
+    return paths
+
+
+@given(st.data())
+def test_a_broken_document_is_refused_with_every_error_in_its_place(data):
+    # given a valid document with one to three values replaced or removed anywhere
+    document = copy.deepcopy(data.draw(st.sampled_from(BASES)))
+    for _ in range(data.draw(st.integers(min_value=1, max_value=3))):
+        *parents, key = data.draw(st.sampled_from(_paths(document)[1:]))
+        node = document
+        for part in parents:
+            node = node[part]
+        if isinstance(node, dict) and data.draw(st.booleans()):
+            del node[key]
+        else:
+            node[key] = data.draw(BROKEN_VALUES)
+
+    # when it is validated, it is either a program or refused with places and messages
+    try:
+        program_validate(document)
+    except ConfigInvalid as refused:
+        assert refused.errors
+        assert all(error.loc and error.message for error in refused.errors)

@@ -6,6 +6,15 @@ or raises `ConfigInvalid` listing every error with its location in the file
 (`campaigns[0].incentives[1].coupon_list: unknown coupon list 'friend-5'`). Nothing stops at the
 first error: a file is fixed in one round.
 
+The file's structure is a tree of pydantic models (`Program` down to `CriteriaSpec`): which keys
+a mapping takes, which are required, their defaults, the nesting. Each leaf is read by one of
+the readers in `values`, which say in the file's words what is wrong. Rules between fields are
+validators that see only the fields that passed (pydantic's `info.data`), so a bad field never
+hides another field's error. Rules between items and sections (unique identifiers, the coupon
+lists incentives may use) keep their state in the validation context. `_config_errors` turns
+pydantic's errors into `ConfigError`s, listed in the order the file is read: in each mapping,
+unknown keys, then missing ones, then each field and the rules that follow it (`ORDER`).
+
 An omitted field takes its documented default, so a file describes the whole program and
 applying it twice is the same as applying it once.
 """
@@ -14,27 +23,40 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Annotated, Any, ClassVar, NamedTuple
+from urllib.parse import urlsplit
 
-from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from goodword.campaigns.models import AmountType, CampaignStatus, IncentiveReason, IncentiveType
+from goodword.config import values
+from goodword.config.values import Parser, plain_amount
+from goodword.config.values import format_duration as format_duration
+from goodword.config.values import parse_duration as parse_duration
 from goodword.core.errors import ValidationFailed
-from goodword.core.money import MAX_AMOUNT, to_amount
+from goodword.core.money import to_amount
 from goodword.fraud import screening
 from goodword.fraud.blocklist import validate_entry
 from goodword.sites.models import SLUG_RE
+from goodword.webhooks.transport import check_literal_host
 from goodword.webhooks.types import HOOK_TYPES
 
 FORMAT_VERSION = 1
-
-# Identifiers of campaigns, coupon lists and incentives: what a URL or a CSV column can carry.
-IDENTIFIER_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 
 APPROVAL_MODES = ("automatic", "manual")
 FLAGGED_RESOLUTIONS = ("voided", "approved", "never")
@@ -43,8 +65,6 @@ DEFAULT_FLAGGED_DELAY = 7 * 24 * 3600
 DEFAULT_RETRY_WINDOW = 3 * 24 * 3600
 HOOK_ENCODINGS = ("json", "form")
 
-# Origins that make an advocate besides event categories (which are free strings).
-JOINABLE_KINDS = ("affiliate_member", "purchase")
 REWARD_UNIQUENESS = ("once_per_friend", "once_per_advocate", "none")
 
 # Criteria keys in the order export writes them.
@@ -61,13 +81,7 @@ CRITERIA_KEYS = (
     "cap_per_month",
 )
 
-# PositiveIntegerField's ceiling on PostgreSQL.
-MAX_INTEGER = 2**31 - 1
-_DURATION_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
-_DURATION_RE = re.compile(r"^(\d{1,10})\s*([dhms])$")
 _PLAIN_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
-_url_validator = URLValidator(schemes=["http", "https"])
 
 
 # ---------------------------------------------------------------- errors
@@ -93,98 +107,6 @@ class ConfigInvalid(ValidationFailed):
         self.errors = errors
 
 
-# ---------------------------------------------------------------- the program
-
-
-@dataclass(frozen=True)
-class SiteSpec:
-    slug: str
-    name: str
-    currency: str
-    base_url: str | None = None
-    sticky_advocate: bool = False
-    void_on_refund: bool = True
-
-
-@dataclass(frozen=True)
-class FraudSpec:
-    policies: dict[str, str]  # every policy, with the defaults filled in
-    approval_mode: str = "automatic"
-    approval_delay_seconds: int = DEFAULT_APPROVAL_DELAY
-    flagged_resolution: str = "voided"
-    flagged_delay_seconds: int = DEFAULT_FLAGGED_DELAY
-
-
-@dataclass(frozen=True)
-class BlocklistSpec:
-    value: str  # normalised by fraud.blocklist.validate_entry
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class CouponListSpec:
-    identifier: str
-    name: str = ""
-    static_code: str | None = None
-
-
-@dataclass(frozen=True)
-class IncentiveSpec:
-    identifier: str
-    reason: str
-    incentive_type: str
-    amount: Decimal = Decimal("0.00")
-    amount_type: str = AmountType.FIXED.value
-    currency: str | None = None  # None: the site's currency, whatever it is at the time
-    coupon_list: str | None = None
-    description: str = ""
-    criteria: dict[str, Any] = field(default_factory=dict)  # as stored: see criteria_to_json
-
-
-@dataclass(frozen=True)
-class CampaignSpec:
-    slug: str
-    name: str
-    destination_url: str
-    joinable: tuple[str, ...]
-    tags: tuple[str, ...] = ()
-    status: str = CampaignStatus.LIVE.value
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    offer_expiry_days: int | None = None
-    gate_email: bool = False
-    incentives: tuple[IncentiveSpec, ...] = ()
-
-
-@dataclass(frozen=True)
-class SubscriptionSpec:
-    hook_type: str
-    url: str
-    active: bool = True
-    encoding: str = "json"
-
-
-@dataclass(frozen=True)
-class WebhooksSpec:
-    """Subscriptions and webhook settings. `security_key` is write-only: None keeps the stored
-    key (export never writes it)."""
-
-    subscriptions: tuple[SubscriptionSpec, ...] = ()
-    allow_private_targets: bool = False
-    retry_window_seconds: int = DEFAULT_RETRY_WINDOW
-    security_key: str | None = None
-
-
-@dataclass(frozen=True)
-class Program:
-    site: SiteSpec
-    fraud: FraudSpec
-    blocklist: tuple[BlocklistSpec, ...] = ()
-    coupon_lists: tuple[CouponListSpec, ...] = ()
-    campaigns: tuple[CampaignSpec, ...] = ()
-    webhooks: WebhooksSpec = field(default_factory=WebhooksSpec)
-
-
 @dataclass(frozen=True)
 class ExistingCouponList:
     """What validation needs to know about a coupon list the site already has."""
@@ -193,40 +115,7 @@ class ExistingCouponList:
     pool_size: int  # single-use codes imported into it
 
 
-# ---------------------------------------------------------------- durations and amounts
-
-
-def parse_duration(value: Any) -> int:
-    """Seconds from an integer or a string like `30s`, `15m`, `24h`, `7d`."""
-    if isinstance(value, bool):
-        raise ValueError("must be a duration: seconds, or a number with s, m, h or d")
-    if isinstance(value, int):
-        seconds = value
-    elif isinstance(value, str) and (match := _DURATION_RE.match(value.strip())):
-        seconds = int(match[1]) * _DURATION_UNITS[match[2]]
-    else:
-        raise ValueError(
-            f"must be a duration: seconds, or a number with s, m, h or d (like 24h), not {value!r}"
-        )
-    if not 0 <= seconds <= MAX_INTEGER:
-        raise ValueError(f"must be between 0 and {MAX_INTEGER} seconds")
-    return seconds
-
-
-def format_duration(seconds: int) -> str:
-    """The largest whole unit: 86400 → `1d`, 5400 → `90m`, 0 → `0s`."""
-    for unit, size in _DURATION_UNITS.items():
-        if seconds and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
-def plain_amount(amount: Decimal) -> int | str:
-    """An amount for the file: a whole number as a number, anything else as an exact decimal
-    string, so that no float ever carries money."""
-    if amount == amount.to_integral_value():
-        return int(amount)
-    return str(amount)
+# ---------------------------------------------------------------- criteria as stored and written
 
 
 def criteria_to_json(criteria: Mapping[str, Any]) -> dict[str, Any]:
@@ -251,179 +140,6 @@ def criteria_for_file(criteria: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-# ---------------------------------------------------------------- field parsers
-#
-# Each takes the raw value and returns the parsed one or raises ValueError with the message that
-# follows the location.
-
-Parser = Callable[[Any], Any]
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {
-        bool: "a boolean",
-        int: "a number",
-        float: "a number",
-        str: "a string",
-        list: "a list",
-        dict: "a mapping",
-    }.get(type(value), type(value).__name__)
-
-
-def _string(max_length: int, *, blank: bool = False) -> Parser:
-    def parse(value: Any) -> str:
-        if not isinstance(value, str):
-            raise ValueError(f"must be a string, not {_type_name(value)}")
-        value = value.strip()
-        if not value and not blank:
-            raise ValueError("must not be empty")
-        if len(value) > max_length:
-            raise ValueError(f"must be at most {max_length} characters")
-        return value
-
-    return parse
-
-
-def _pattern(regex: str, what: str) -> Parser:
-    def parse(value: Any) -> str:
-        if not isinstance(value, str):
-            raise ValueError(f"must be a string, not {_type_name(value)}")
-        if not re.fullmatch(regex, value):
-            raise ValueError(f"{value!r} is not a valid {what}")
-        return value
-
-    return parse
-
-
-_site_slug = _pattern(SLUG_RE, "site slug (1-63 lowercase letters, digits, '-' or '_')")
-_identifier = _pattern(IDENTIFIER_RE, "identifier (1-100 letters, digits, '-', '_' or '.')")
-
-
-def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"must be true or false, not {_type_name(value)}")
-    return value
-
-
-def _choice(choices: Collection[str]) -> Parser:
-    def parse(value: Any) -> str:
-        if value not in choices or not isinstance(value, str):
-            raise ValueError(f"must be one of {', '.join(choices)}, not {value!r}")
-        return value
-
-    return parse
-
-
-def _choice_int(choices: Collection[int]) -> Parser:
-    def parse(value: Any) -> int:
-        if isinstance(value, bool) or value not in choices:
-            raise ValueError(
-                f"this Goodword reads format version {', '.join(map(str, choices))}, not {value!r}"
-            )
-        return int(value)
-
-    return parse
-
-
-def _url(max_length: int) -> Parser:
-    def parse(value: Any) -> str:
-        value = _string(max_length)(value)
-        try:
-            _url_validator(value)
-        except ValidationError:
-            raise ValueError(f"{value!r} is not an http(s) URL") from None
-        return str(value)
-
-    return parse
-
-
-def _base_url(value: Any) -> str:
-    # Links are built as base + "/x/<code>": one spelling, without the trailing slash.
-    return str(_url(500)(value)).rstrip("/")
-
-
-def _currency(value: Any) -> str:
-    if not isinstance(value, str) or not _CURRENCY_RE.match(value.strip().upper()):
-        raise ValueError(f"must be a three-letter ISO currency code, not {value!r}")
-    return value.strip().upper()
-
-
-def _integer(minimum: int, maximum: int = MAX_INTEGER) -> Parser:
-    def parse(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"must be a whole number, not {_type_name(value)}")
-        if not minimum <= value <= maximum:
-            raise ValueError(f"must be between {minimum} and {maximum}")
-        return value
-
-    return parse
-
-
-def _amount(value: Any) -> Decimal:
-    if not isinstance(value, int | float | str | Decimal) or isinstance(value, bool):
-        raise ValueError(f"must be a number, not {_type_name(value)}")
-    try:
-        amount = to_amount(value)
-    except ValueError as exc:
-        if str(exc) == "out of range":
-            raise ValueError(f"must be at most {MAX_AMOUNT}") from None
-        raise ValueError(f"must be a number, not {value!r}") from None
-    if amount < 0:
-        raise ValueError("must not be negative")
-    return amount
-
-
-def _duration(value: Any) -> int:
-    return parse_duration(value)
-
-
-def _datetime(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, date):
-        raise ValueError("must be a date and time with a timezone, like 2026-08-01T00:00:00Z")
-    elif isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError(
-                f"must be a date and time with a timezone, like 2026-08-01T00:00:00Z, not {value!r}"
-            ) from None
-    else:
-        raise ValueError(f"must be a date and time, not {_type_name(value)}")
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("needs a timezone, like 2026-08-01T00:00:00Z")
-    return moment
-
-
-def _retry_window(value: Any) -> int:
-    seconds = parse_duration(value)
-    if not 60 <= seconds <= 30 * 86400:
-        raise ValueError("must be between 1m and 30d")
-    return seconds
-
-
-def _security_key(value: Any) -> str:
-    key = _string(255)(value)
-    if len(key) < 16:
-        raise ValueError("must be at least 16 characters")
-    return str(key)
-
-
-def _optional(parser: Parser) -> Parser:
-    def parse(value: Any) -> Any:
-        return None if value is None else parser(value)
-
-    return parse
-
-
-def _policy_action(value: Any) -> Any:
-    # YAML 1.1 reads a bare `off` as false; it can only mean the action `off` here.
-    return "off" if value is False else value
-
-
 # ---------------------------------------------------------------- locations
 
 
@@ -438,527 +154,722 @@ def _index_loc(loc: str, index: int) -> str:
     return f"{loc}[{index}]"
 
 
-# ---------------------------------------------------------------- the validator
+# ---------------------------------------------------------------- rules between fields and items
 
 
-class _Missing:
-    def __repr__(self) -> str:
-        return "<missing>"
+def _rule(rule: str, message: str, **ctx: Any) -> PydanticCustomError:
+    """A rule's error: `rule` places it in its model's ORDER (as `field:rule`)."""
+    return PydanticCustomError("config", "{message}", {"message": message, "rule": rule, **ctx})
 
 
-MISSING: Any = _Missing()  # a field that is absent, or present and invalid
+def _errors(errors: list[tuple[tuple[str | int, ...], Any, str]]) -> ValidationError:
+    """Several errors inside one value (list items, policies), each at its own place."""
+    details: list[InitErrorDetails] = [
+        {
+            "type": PydanticCustomError("config", "{message}", {"message": message}),
+            "loc": loc,
+            "input": value,
+        }
+        for loc, value, message in errors
+    ]
+    return ValidationError.from_exception_data("config", details)
 
 
-class _Validator:
-    def __init__(self, existing_coupon_lists: Mapping[str, ExistingCouponList]) -> None:
-        self.errors: list[ConfigError] = []
-        self.existing_coupon_lists = existing_coupon_lists
+@dataclass
+class _Frame:
+    """One list being read: the index of the item at hand, and the keys its items took."""
 
-    def error(self, loc: str, message: str) -> None:
-        self.errors.append(ConfigError(loc or "(document)", message))
+    data: Mapping[str, Any]  # the valid fields of the mapping that holds the list
+    index: int = -1
+    seen: dict[Any, int] = field(default_factory=dict)
 
-    # -- structure
 
-    def mapping(
-        self, value: Any, loc: str, *, required: Collection[str], optional: Collection[str]
-    ) -> dict[str, Any] | None:
-        """The mapping with its keys checked (unknown and missing ones are errors), or None."""
-        if not isinstance(value, dict):
-            self.error(loc, f"must be a mapping, not {_type_name(value)}")
-            return None
-        allowed = [*required, *optional]
-        for key in value:
-            if not isinstance(key, str):
-                self.error(loc, f"keys must be strings, not {key!r}")
-            elif key not in allowed:
-                self.error(key_loc(loc, key), f"unknown key (allowed: {', '.join(allowed)})")
-        for key in required:
-            if key not in value:
-                self.error(key_loc(loc, key), "required")
-        return value
+@dataclass
+class _State:
+    """What the rules between items and sections remember while one document is read."""
 
-    def field(
-        self, data: Mapping[str, Any], key: str, loc: str, parser: Parser, default: Any
-    ) -> Any:
-        """The parsed value of `data[key]`, `default` when absent, MISSING when invalid."""
-        if key not in data:
-            return default
-        try:
-            return parser(data[key])
-        except ValueError as exc:
-            self.error(key_loc(loc, key), str(exc))
-            return MISSING
+    existing_coupon_lists: Mapping[str, ExistingCouponList]
+    known_lists: set[str]  # the site's coupon lists and the file's valid ones
+    frames: list[_Frame] = field(default_factory=list)
 
-    def sequence(self, value: Any, loc: str) -> list[Any]:
+
+def _state(info: ValidationInfo) -> _State:
+    context = info.context
+    if not isinstance(context, dict) or not isinstance(context.get("state"), _State):
+        raise RuntimeError("configuration models are validated through program_validate")
+    return context["state"]
+
+
+def _items(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+    """A list of mappings (null: none); its items are read with a frame of their own."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ValueError(f"must be a list, not {values.type_name(value)}")
+    frames = _state(info).frames
+    frames.append(_Frame(data=info.data))
+    try:
+        return handler(value)
+    finally:
+        frames.pop()
+
+
+def _item(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+    _state(info).frames[-1].index += 1
+    return handler(value)
+
+
+def _unique(info: ValidationInfo, key: Any, message: str) -> None:
+    """Refuse a key an earlier item of this list took; the error names that item."""
+    frame = _state(info).frames[-1]
+    first = frame.seen.setdefault(key, frame.index)
+    if first != frame.index:
+        raise _rule("unique", message, first=first)
+
+
+def _none_as_empty(value: Any) -> Any:
+    # A section written with nothing under it (`fraud:`) is the section with its defaults.
+    return {} if value is None else value
+
+
+def _string_list(max_length: int) -> Parser:
+    item = values.string(max_length)
+
+    def parse(value: Any) -> tuple[str, ...]:
         if value is None:
-            return []
-        if not isinstance(value, list):
-            self.error(loc, f"must be a list, not {_type_name(value)}")
-            return []
-        return value
-
-    def string_list(self, data: Mapping[str, Any], key: str, loc: str, parser: Parser) -> Any:
-        if key not in data:
             return ()
-        items_loc = key_loc(loc, key)
+        if not isinstance(value, list):
+            raise ValueError(f"must be a list, not {values.type_name(value)}")
         out: list[str] = []
-        ok = True
-        for i, item in enumerate(self.sequence(data[key], items_loc)):
+        errors: list[tuple[tuple[str | int, ...], Any, str]] = []
+        for i, raw in enumerate(value):
             try:
-                parsed = parser(item)
+                parsed = item(raw)
             except ValueError as exc:
-                self.error(_index_loc(items_loc, i), str(exc))
-                ok = False
+                errors.append(((i,), raw, str(exc)))
                 continue
             if parsed in out:
-                self.error(_index_loc(items_loc, i), f"{parsed!r} is listed twice")
-                ok = False
+                errors.append(((i,), raw, f"{parsed!r} is listed twice"))
             out.append(parsed)
-        if data[key] is not None and not isinstance(data[key], list):
-            ok = False
-        return tuple(out) if ok else MISSING
+        if errors:
+            raise _errors(errors)
+        return tuple(out)
 
-    # -- sections
+    return parse
 
-    def program(self, document: Any) -> Program | None:
-        doc = self.mapping(
-            document,
-            "",
-            required=("site",),
-            optional=("version", "fraud", "blocklist", "coupon_lists", "campaigns", "webhooks"),
-        )
-        if doc is None:
-            return None
-        self.field(doc, "version", "", _choice_int((FORMAT_VERSION,)), FORMAT_VERSION)
-        site = self.site(doc.get("site"), "site") if "site" in doc else None
-        fraud = self.fraud(doc.get("fraud"), "fraud")
-        blocklist = self.blocklist(doc.get("blocklist"), "blocklist")
-        coupon_lists = self.coupon_lists(doc.get("coupon_lists"), "coupon_lists")
-        known_lists = {spec.identifier for spec in coupon_lists} | set(self.existing_coupon_lists)
-        campaigns = self.campaigns(doc.get("campaigns"), "campaigns", known_lists)
-        webhooks = self.webhooks(doc.get("webhooks"), "webhooks")
-        if self.errors or site is None or fraud is None or webhooks is None:
-            return None
-        return Program(
-            site=site,
-            fraud=fraud,
-            blocklist=blocklist,
-            coupon_lists=coupon_lists,
-            campaigns=campaigns,
-            webhooks=webhooks,
-        )
 
-    def webhooks(self, value: Any, loc: str) -> WebhooksSpec | None:
-        if value is None:
-            return WebhooksSpec()
-        data = self.mapping(
-            value,
-            loc,
-            required=(),
-            optional=("security_key", "allow_private_targets", "retry_window", "subscriptions"),
+def _joinable(value: Any) -> tuple[str, ...]:
+    joinable = _string_list(255)(value)
+    if not joinable:
+        raise _rule(
+            "nonempty",
+            "must list at least one origin that makes an advocate: "
+            "affiliate_member, purchase or an event category",
         )
-        if data is None:
-            return None
-        allow = self.field(data, "allow_private_targets", loc, _bool, False)
-        window = self.field(data, "retry_window", loc, _retry_window, DEFAULT_RETRY_WINDOW)
-        key = self.field(data, "security_key", loc, _optional(_security_key), None)
-        subscriptions: list[SubscriptionSpec] = []
-        seen: dict[tuple[str, str], str] = {}
-        ok = True
-        subs_loc = key_loc(loc, "subscriptions")
-        for i, item in enumerate(self.sequence(data.get("subscriptions"), subs_loc)):
-            item_loc = _index_loc(subs_loc, i)
-            sub = self.mapping(
-                item, item_loc, required=("type", "url"), optional=("active", "encoding")
-            )
-            if sub is None:
-                ok = False
-                continue
-            values = {
-                "hook_type": self.field(sub, "type", item_loc, _choice(HOOK_TYPES), MISSING),
-                "url": self.field(sub, "url", item_loc, _url(2000), MISSING),
-                "active": self.field(sub, "active", item_loc, _bool, True),
-                "encoding": self.field(sub, "encoding", item_loc, _choice(HOOK_ENCODINGS), "json"),
-            }
-            if isinstance(values["url"], str) and isinstance(allow, bool):
-                from urllib.parse import urlsplit
+    return joinable
 
-                from goodword.webhooks.transport import check_literal_host
 
-                refusal = check_literal_host(
-                    urlsplit(values["url"]).hostname or "", allow_private=allow
-                )
-                if refusal:
-                    self.error(
-                        key_loc(item_loc, "url"),
-                        f"{refusal}; set webhooks.allow_private_targets: true to send there",
-                    )
-                    ok = False
-            if MISSING in values.values():
-                ok = False
-                continue
-            identity = (values["hook_type"], values["url"])
-            if identity in seen:
-                self.error(
-                    item_loc, f"{identity[0]} to {identity[1]} is already at {seen[identity]}"
-                )
-                ok = False
-                continue
-            seen[identity] = item_loc
-            subscriptions.append(SubscriptionSpec(**values))
-        if not ok or MISSING in (allow, window, key):
-            return None
-        return WebhooksSpec(
-            subscriptions=tuple(subscriptions),
-            allow_private_targets=allow,
-            retry_window_seconds=window,
-            security_key=key,
-        )
-
-    def site(self, value: Any, loc: str) -> SiteSpec | None:
-        data = self.mapping(
-            value,
-            loc,
-            required=("slug",),
-            optional=("name", "currency", "base_url", "sticky_advocate", "void_on_refund"),
-        )
-        if data is None:
-            return None
-        slug = self.field(data, "slug", loc, _site_slug, MISSING)
-        values = {
-            "slug": slug,
-            "name": self.field(data, "name", loc, _string(200), slug),
-            "currency": self.field(data, "currency", loc, _currency, "USD"),
-            "base_url": self.field(data, "base_url", loc, _optional(_base_url), None),
-            "sticky_advocate": self.field(data, "sticky_advocate", loc, _bool, False),
-            "void_on_refund": self.field(data, "void_on_refund", loc, _bool, True),
-        }
-        if MISSING in values.values():
-            return None
-        return SiteSpec(**values)
-
-    def fraud(self, value: Any, loc: str) -> FraudSpec | None:
-        data = (
-            {}
-            if value is None
-            else self.mapping(value, loc, required=(), optional=("policies", "approval"))
-        )
-        if data is None:
-            return None
-        policies = self.policies(data.get("policies"), key_loc(loc, "policies"))
-        approval_loc = key_loc(loc, "approval")
-        approval = (
-            {}
-            if data.get("approval") is None
-            else self.mapping(
-                data["approval"], approval_loc, required=(), optional=("mode", "delay", "flagged")
-            )
-        )
-        if approval is None:
-            return None
-        mode = self.field(approval, "mode", approval_loc, _choice(APPROVAL_MODES), "automatic")
-        delay = self.field(approval, "delay", approval_loc, _duration, DEFAULT_APPROVAL_DELAY)
-        flagged_loc = key_loc(approval_loc, "flagged")
-        flagged = (
-            {}
-            if approval.get("flagged") is None
-            else self.mapping(
-                approval["flagged"], flagged_loc, required=(), optional=("resolution", "delay")
-            )
-        )
-        if flagged is None:
-            return None
-        resolution = self.field(
-            flagged, "resolution", flagged_loc, _choice(FLAGGED_RESOLUTIONS), "voided"
-        )
-        flagged_delay = self.field(flagged, "delay", flagged_loc, _duration, DEFAULT_FLAGGED_DELAY)
-        if policies is None or MISSING in (mode, delay, resolution, flagged_delay):
-            return None
+def _policies(value: Any) -> dict[str, str]:
+    """Every policy's action: the file's, and the default for a policy it leaves out."""
+    if value is None:
+        return dict(screening.DEFAULT_ACTIONS)
+    if not isinstance(value, dict):
+        kind = values.type_name(value)
+        raise ValueError(f"must be a mapping of policy name to block, flag or off, not {kind}")
+    actions: dict[str, str] = {}
+    errors: list[tuple[tuple[str | int, ...], Any, str]] = []
+    for name, raw in value.items():
+        if not isinstance(name, str):
+            errors.append(((), value, f"policy names must be strings, not {name!r}"))
+            continue
+        action = values.policy_action(raw)
         try:
-            full = screening.validate_actions(policies)
+            # One at a time, so that every bad policy or action is named.
+            screening.validate_actions({name: action})
         except ValueError as exc:
-            self.error(key_loc(loc, "policies"), str(exc))
-            return None
-        return FraudSpec(
-            policies=dict(full),
-            approval_mode=mode,
-            approval_delay_seconds=delay,
-            flagged_resolution=resolution,
-            flagged_delay_seconds=flagged_delay,
+            errors.append(((name,), raw, str(exc)))
+            continue
+        actions[name] = action
+    if errors:
+        raise _errors(errors)
+    return dict(screening.validate_actions(actions))
+
+
+def _blocklist_value(value: Any, info: ValidationInfo) -> str:
+    if not isinstance(value, str):
+        raise ValueError(
+            f"must be an email, IP address or CIDR range, not {values.type_name(value)}"
         )
+    entry = validate_entry(value)
+    _unique(info, entry, f"{entry!r} is already listed at ")
+    return entry
 
-    def policies(self, value: Any, loc: str) -> dict[str, str] | None:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            kind = _type_name(value)
-            self.error(loc, f"must be a mapping of policy name to block, flag or off, not {kind}")
-            return None
-        out: dict[str, str] = {}
-        ok = True
-        for name, raw in value.items():
-            if not isinstance(name, str):
-                self.error(loc, f"policy names must be strings, not {name!r}")
-                ok = False
-                continue
-            action = _policy_action(raw)
-            try:
-                # One at a time, so that every bad policy or action is named.
-                screening.validate_actions({name: action})
-            except ValueError as exc:
-                self.error(key_loc(loc, name), str(exc))
-                ok = False
-                continue
-            out[name] = action
-        return out if ok else None
 
-    def blocklist(self, value: Any, loc: str) -> tuple[BlocklistSpec, ...]:
-        out: list[BlocklistSpec] = []
-        seen: dict[str, str] = {}
-        for i, item in enumerate(self.sequence(value, loc)):
-            item_loc = _index_loc(loc, i)
-            note: Any = ""
-            if isinstance(item, dict):
-                data = self.mapping(item, item_loc, required=("value",), optional=("note",))
-                if data is None or "value" not in data:
-                    continue
-                note = self.field(data, "note", item_loc, _string(200, blank=True), "")
-                raw, value_loc = data["value"], key_loc(item_loc, "value")
-            else:
-                raw, value_loc = item, item_loc
-            if not isinstance(raw, str):
-                kind = _type_name(raw)
-                self.error(value_loc, f"must be an email, IP address or CIDR range, not {kind}")
-                continue
-            try:
-                entry = validate_entry(raw)
-            except ValueError as exc:
-                self.error(value_loc, str(exc))
-                continue
-            if entry in seen:
-                self.error(value_loc, f"{entry!r} is already listed at {seen[entry]}")
-                continue
-            seen[entry] = item_loc
-            if note is not MISSING:
-                out.append(BlocklistSpec(value=entry, note=note))
-        return tuple(out)
+def _blocklist_item(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+    # An entry is a string, or a mapping with a note beside the value.
+    _state(info).frames[-1].index += 1
+    if isinstance(value, dict):
+        return handler(value)
+    return BlocklistSpec.model_construct(value=_blocklist_value(value, info), note="")
 
-    def coupon_lists(self, value: Any, loc: str) -> tuple[CouponListSpec, ...]:
-        out: list[CouponListSpec] = []
-        seen: dict[str, str] = {}
-        for i, item in enumerate(self.sequence(value, loc)):
-            item_loc = _index_loc(loc, i)
-            data = self.mapping(
-                item, item_loc, required=("identifier",), optional=("name", "static_code")
+
+def _unique_identifier(what: str) -> Callable[[Any, ValidationInfo], str]:
+    def parse(value: Any, info: ValidationInfo) -> str:
+        identifier = str(values.identifier(value))
+        _unique(info, identifier, f"{what} {identifier!r} is already defined at ")
+        return identifier
+
+    return parse
+
+
+def _static_code(value: Any, info: ValidationInfo) -> str | None:
+    """The last field of a coupon list: with the others valid, incentives may use the list.
+    (An unknown key beside them is an error of its own and does not make the list unknown.)"""
+    code = values.optional(values.string(255))(value)
+    identifier = info.data.get("identifier")  # absent when invalid or taken twice
+    if identifier is None:
+        return code
+    state = _state(info)
+    existing = state.existing_coupon_lists.get(identifier)
+    if code and existing is not None and existing.pool_size:
+        raise _rule(
+            "pool",
+            f"coupon list {identifier!r} already holds {existing.pool_size} single-use codes, "
+            f"so it cannot become a static-code list",
+        )
+    if "name" in info.data:
+        state.known_lists.add(identifier)
+    return code
+
+
+def _name_or(key: str) -> Callable[[Any, ValidationInfo], str]:
+    """A name, by default the slug (when that is valid; otherwise the error is the slug's)."""
+
+    def parse(value: Any, info: ValidationInfo) -> str:
+        if value is _DEFAULT:
+            return str(info.data.get(key, ""))
+        return str(values.string(200)(value))
+
+    return parse
+
+
+def _starts_at(value: Any, info: ValidationInfo) -> datetime | None:
+    moment = values.optional(values.moment)(value)
+    if moment is None and info.data.get("status") == CampaignStatus.SCHEDULED:
+        raise _rule("scheduled", "a Scheduled campaign needs starts_at")
+    return moment
+
+
+def _ends_at(value: Any, info: ValidationInfo) -> datetime | None:
+    moment = values.optional(values.moment)(value)
+    starts_at = info.data.get("starts_at")
+    if moment is not None and starts_at is not None and moment <= starts_at:
+        raise _rule("order", "must be later than starts_at")
+    return moment
+
+
+def _incentive_amount(value: Any, info: ValidationInfo) -> Decimal:
+    amount = values.amount(value)
+    if info.data.get("amount_type") == AmountType.PERCENTAGE and amount > 100:
+        raise _rule("percentage", "a percentage must be between 0 and 100")
+    return amount
+
+
+def _incentive_currency(value: Any, info: ValidationInfo) -> str | None:
+    currency = values.optional(values.currency)(value)
+    if currency is not None and info.data.get("amount_type") == AmountType.PERCENTAGE:
+        raise _rule("percentage", "only a fixed amount has a currency")
+    return currency
+
+
+def _coupon_list(value: Any, info: ValidationInfo) -> str | None:
+    coupon_list = values.optional(values.identifier)(value)
+    kind = info.data.get("incentive_type")
+    if kind == IncentiveType.DISCOUNT_COUPON and coupon_list is None:
+        raise _rule("use", "a discount_coupon incentive needs a coupon_list")
+    if kind in (IncentiveType.REBATE, IncentiveType.OTHER) and coupon_list is not None:
+        raise _rule("use", "only a discount_coupon incentive takes a coupon_list")
+    if coupon_list is not None and coupon_list not in _state(info).known_lists:
+        raise _rule("use", f"unknown coupon list {coupon_list!r}")
+    return coupon_list
+
+
+def _criteria(value: Any, info: ValidationInfo) -> dict[str, Any]:
+    if value is None:
+        return {}
+    return CriteriaSpec.model_validate(value, context=info.context).stored()
+
+
+def _at_most(low: str, parse: Parser) -> Callable[[Any, ValidationInfo], Any]:
+    """The upper end of a range: not below its lower end (when that is valid)."""
+
+    def validate(value: Any, info: ValidationInfo) -> Any:
+        high = parse(value)
+        if (minimum := info.data.get(low)) is not None and minimum > high:
+            raise _rule("range", f"must not be less than {low}")
+        return high
+
+    return validate
+
+
+def _subscription_url(value: Any, info: ValidationInfo) -> str:
+    url = str(values.url(2000)(value))
+    allow = _state(info).frames[-1].data.get("allow_private_targets")
+    if isinstance(allow, bool):
+        refusal = check_literal_host(urlsplit(url).hostname or "", allow_private=allow)
+        if refusal:
+            raise _rule(
+                "private", f"{refusal}; set webhooks.allow_private_targets: true to send there"
             )
-            if data is None:
-                continue
-            identifier = self.field(data, "identifier", item_loc, _identifier, MISSING)
-            name = self.field(data, "name", item_loc, _string(200, blank=True), "")
-            static_code = self.field(data, "static_code", item_loc, _optional(_string(255)), None)
-            if identifier is not MISSING:
-                if identifier in seen:
-                    self.error(
-                        key_loc(item_loc, "identifier"),
-                        f"coupon list {identifier!r} is already defined at {seen[identifier]}",
-                    )
-                    continue
-                seen[identifier] = item_loc
-                existing = self.existing_coupon_lists.get(identifier)
-                if static_code and existing is not None and existing.pool_size:
-                    self.error(
-                        key_loc(item_loc, "static_code"),
-                        f"coupon list {identifier!r} already holds {existing.pool_size} "
-                        f"single-use codes, so it cannot become a static-code list",
-                    )
-                    continue
-            if MISSING not in (identifier, name, static_code):
-                out.append(
-                    CouponListSpec(identifier=identifier, name=name, static_code=static_code)
-                )
-        return tuple(out)
+    return url
 
-    def campaigns(self, value: Any, loc: str, known_lists: set[str]) -> tuple[CampaignSpec, ...]:
-        out: list[CampaignSpec] = []
-        seen: dict[str, str] = {}
-        for i, item in enumerate(self.sequence(value, loc)):
-            campaign = self.campaign(item, _index_loc(loc, i), known_lists, seen)
-            if campaign is not None:
-                out.append(campaign)
-        return tuple(out)
 
-    def campaign(
-        self, value: Any, loc: str, known_lists: set[str], seen: dict[str, str]
-    ) -> CampaignSpec | None:
-        data = self.mapping(
-            value,
-            loc,
-            required=("slug", "destination_url", "joinable"),
-            optional=(
-                "name",
-                "tags",
-                "status",
-                "starts_at",
-                "ends_at",
-                "offer_expiry_days",
-                "gate_email",
-                "incentives",
-            ),
-        )
-        if data is None:
-            return None
-        slug = self.field(data, "slug", loc, _identifier, MISSING)
-        if slug is not MISSING:
-            if slug in seen:
-                self.error(
-                    key_loc(loc, "slug"), f"campaign {slug!r} is already defined at {seen[slug]}"
-                )
-            seen.setdefault(slug, loc)
-        values = {
-            "slug": slug,
-            "name": self.field(data, "name", loc, _string(200), slug),
-            "tags": self.string_list(data, "tags", loc, _string(100)),
-            "status": self.field(
-                data, "status", loc, _choice(CampaignStatus.values), CampaignStatus.LIVE.value
-            ),
-            "starts_at": self.field(data, "starts_at", loc, _optional(_datetime), None),
-            "ends_at": self.field(data, "ends_at", loc, _optional(_datetime), None),
-            "joinable": self.string_list(data, "joinable", loc, _string(255)),
-            "destination_url": self.field(data, "destination_url", loc, _url(2000), MISSING),
-            "offer_expiry_days": self.field(
-                data, "offer_expiry_days", loc, _optional(_integer(1, 36500)), None
-            ),
-            "gate_email": self.field(data, "gate_email", loc, _bool, False),
+def _subscription(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+    """A subscription, which may appear once: a type and URL that are valid are taken even
+    when the URL is refused or a key is unknown, as those errors are named on their own."""
+    _state(info).frames[-1].index += 1
+    try:
+        subscription = handler(value)
+    except ValidationError as exc:
+        errors = exc.errors()
+        bad = {
+            error["loc"][0]
+            for error in errors
+            if error["loc"] and (error.get("ctx") or {}).get("rule") != "private"
         }
-        if values["joinable"] == () and "joinable" in data:
-            self.error(
-                key_loc(loc, "joinable"),
-                "must list at least one origin that makes an advocate: "
-                "affiliate_member, purchase or an event category",
-            )
-            values["joinable"] = MISSING
-        starts_at, ends_at = values["starts_at"], values["ends_at"]
-        if values["status"] == CampaignStatus.SCHEDULED and starts_at is None:
-            self.error(key_loc(loc, "starts_at"), "a Scheduled campaign needs starts_at")
-        if (
-            isinstance(starts_at, datetime)
-            and isinstance(ends_at, datetime)
-            and ends_at <= starts_at
-        ):
-            self.error(key_loc(loc, "ends_at"), "must be later than starts_at")
-        incentives = self.incentives(
-            data.get("incentives"), key_loc(loc, "incentives"), known_lists
-        )
-        if MISSING in values.values() or incentives is None:
-            return None
-        return CampaignSpec(**values, incentives=incentives)
+        if not isinstance(value, dict) or bad & set(SubscriptionSpec.KEYS):
+            raise
+        key = (value["type"], values.url(2000)(value["url"]))
+        try:
+            _unique(info, key, f"{key[0]} to {key[1]} is already at ")
+        except PydanticCustomError as duplicate:
+            raise _with(exc, duplicate, value) from None
+        raise
+    key = (subscription.hook_type, subscription.url)
+    _unique(info, key, f"{key[0]} to {key[1]} is already at ")
+    return subscription
 
-    def incentives(
-        self, value: Any, loc: str, known_lists: set[str]
-    ) -> tuple[IncentiveSpec, ...] | None:
-        out: list[IncentiveSpec] = []
-        seen: dict[str, str] = {}
-        errors_before = len(self.errors)
-        for i, item in enumerate(self.sequence(value, loc)):
-            incentive = self.incentive(item, _index_loc(loc, i), known_lists, seen)
-            if incentive is not None:
-                out.append(incentive)
-        return tuple(out) if len(self.errors) == errors_before else None
 
-    def incentive(
-        self, value: Any, loc: str, known_lists: set[str], seen: dict[str, str]
-    ) -> IncentiveSpec | None:
-        data = self.mapping(
-            value,
-            loc,
-            required=("identifier", "reason", "type"),
-            optional=(
-                "amount",
-                "amount_type",
-                "currency",
-                "coupon_list",
-                "description",
-                "criteria",
-            ),
-        )
-        if data is None:
-            return None
-        identifier = self.field(data, "identifier", loc, _identifier, MISSING)
-        if identifier is not MISSING:
-            if identifier in seen:
-                self.error(
-                    key_loc(loc, "identifier"),
-                    f"incentive {identifier!r} is already defined at {seen[identifier]}",
-                )
-            seen.setdefault(identifier, loc)
-        values = {
-            "identifier": identifier,
-            "reason": self.field(data, "reason", loc, _choice(IncentiveReason.values), MISSING),
-            "incentive_type": self.field(data, "type", loc, _choice(IncentiveType.values), MISSING),
-            "amount": self.field(data, "amount", loc, _amount, Decimal("0.00")),
-            "amount_type": self.field(
-                data, "amount_type", loc, _choice(AmountType.values), AmountType.FIXED.value
-            ),
-            "currency": self.field(data, "currency", loc, _optional(_currency), None),
-            "coupon_list": self.field(data, "coupon_list", loc, _optional(_identifier), None),
-            "description": self.field(data, "description", loc, _string(500, blank=True), ""),
-            "criteria": self.criteria(data.get("criteria"), key_loc(loc, "criteria")),
+def _with(exc: ValidationError, error: PydanticCustomError, value: Any) -> ValidationError:
+    """`exc`'s errors and one more about the whole value."""
+    details: list[InitErrorDetails] = []
+    for line in exc.errors():
+        ctx = line.get("ctx") or {}
+        kind = PydanticCustomError("config", "{message}", ctx) if line["type"] == "config" else None
+        detail: InitErrorDetails = {
+            "type": kind or line["type"],
+            "loc": line["loc"],
+            "input": line["input"],
         }
-        kind, coupon_list = values["incentive_type"], values["coupon_list"]
-        if kind == IncentiveType.DISCOUNT_COUPON and coupon_list is None:
-            self.error(
-                key_loc(loc, "coupon_list"), "a discount_coupon incentive needs a coupon_list"
-            )
-        elif kind in (IncentiveType.REBATE, IncentiveType.OTHER) and isinstance(coupon_list, str):
-            self.error(
-                key_loc(loc, "coupon_list"), "only a discount_coupon incentive takes a coupon_list"
-            )
-        elif isinstance(coupon_list, str) and coupon_list not in known_lists:
-            self.error(key_loc(loc, "coupon_list"), f"unknown coupon list {coupon_list!r}")
-        if values["amount_type"] == AmountType.PERCENTAGE:
-            amount = values["amount"]
-            if isinstance(amount, Decimal) and amount > 100:
-                self.error(key_loc(loc, "amount"), "a percentage must be between 0 and 100")
-            if values["currency"] not in (None, MISSING):
-                self.error(key_loc(loc, "currency"), "only a fixed amount has a currency")
-        if MISSING in values.values():
-            return None
-        return IncentiveSpec(**values)
+        if ctx and kind is None:
+            detail["ctx"] = ctx
+        details.append(detail)
+    details.append({"type": error, "loc": (), "input": value})
+    return ValidationError.from_exception_data("config", details)
 
-    def criteria(self, value: Any, loc: str) -> dict[str, Any]:
-        if value is None:
-            return {}
-        data = self.mapping(value, loc, required=(), optional=CRITERIA_KEYS)
-        if data is None:
-            return MISSING
-        parsers: dict[str, Parser] = {
-            "new_customer": _bool,
-            "subtotal_min": _amount,
-            "subtotal_max": _amount,
-            "referrals_min": _integer(0),
-            "referrals_max": _integer(0),
-            "reward_uniqueness": _choice(REWARD_UNIQUENESS),
-            "friend_event_category": _string(255),
-            "offer_not_expired": _bool,
-            "cap_total": _integer(1),
-            "cap_per_month": _integer(1),
-        }
-        out: dict[str, Any] = {}
-        ok = True
-        for key in CRITERIA_KEYS:
-            if key in data:
-                parsed = self.field(data, key, loc, parsers[key], MISSING)
-                if parsed is MISSING:
-                    ok = False
-                else:
-                    out[key] = parsed
-        for low, high in (("subtotal_min", "subtotal_max"), ("referrals_min", "referrals_max")):
-            if low in out and high in out and out[low] > out[high]:
-                self.error(key_loc(loc, high), f"must not be less than {low}")
-                ok = False
-        if not ok or len(out) != len(data):
-            return MISSING
-        return criteria_to_json(out)
+
+class _Default:
+    def __repr__(self) -> str:
+        return "<default>"
+
+
+_DEFAULT: Any = _Default()
+
+
+def _field(parser: Callable[..., Any]) -> PlainValidator:
+    return PlainValidator(parser)
+
+
+# The leaves of the file, and how lists and sections are read.
+_amount = values.amount
+_count = values.integer(0)
+_incentive_type = values.choice(IncentiveType.values)
+_expiry_days = values.optional(values.integer(1, 36500))
+Bool = Annotated[bool, _field(values.boolean)]
+Duration = Annotated[int, _field(values.duration)]
+Label = Annotated[str, _field(values.string(200, blank=True))]
+Description = Annotated[str, _field(values.string(500, blank=True))]
+Name = Annotated[str, _field(_name_or("slug"))]
+Criterion = Annotated[int | None, _field(values.integer(1))]
+ApprovalMode = Annotated[str, _field(values.choice(APPROVAL_MODES))]
+FlaggedResolution = Annotated[str, _field(values.choice(FLAGGED_RESOLUTIONS))]
+_ITEMS = WrapValidator(_items)
+_ITEM = WrapValidator(_item)
+_SECTION = BeforeValidator(_none_as_empty)
+
+
+# ---------------------------------------------------------------- the file's structure
+
+
+class _Model(BaseModel):
+    """A mapping of the file. KEYS are its keys as an unknown key's error lists them (the
+    required ones first); ORDER is the order its errors are listed in: each field, and after it
+    or at the end the rules (`field:rule`, `:rule` for one about the whole item)."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_by_alias=True, validate_by_name=False
+    )
+
+    KEYS: ClassVar[tuple[str, ...]] = ()
+    ORDER: ClassVar[tuple[str, ...]] = ()
+    # Keys whose value is a mapping (False) or a list of mappings (True) of another model.
+    INNER: ClassVar[dict[str, tuple[type[_Model], bool]]] = {}
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        # Every error is ranked by these lists: a field they leave out would break the ranking.
+        keys = {info.alias or name for name, info in cls.model_fields.items()}
+        fields = {slot for slot in cls.ORDER if ":" not in slot}
+        ruled = {slot.partition(":")[0] for slot in cls.ORDER if ":" in slot} - {""}
+        if not set(cls.KEYS) == fields == keys or not ruled | set(cls.INNER) <= keys:
+            raise TypeError(f"{cls.__name__}: KEYS, ORDER and INNER must name its fields")
+
+
+class SiteSpec(_Model):
+    KEYS = ("slug", "name", "currency", "base_url", "sticky_advocate", "void_on_refund")
+    ORDER = KEYS
+
+    slug: Annotated[str, _field(values.site_slug)]
+    name: Name = Field(default=_DEFAULT, validate_default=True)
+    currency: Annotated[str, _field(values.currency)] = "USD"
+    base_url: Annotated[str | None, _field(values.optional(values.base_url))] = None
+    sticky_advocate: Bool = False
+    void_on_refund: Bool = True
+
+
+class FlaggedSpec(_Model):
+    KEYS = ORDER = ("resolution", "delay")
+
+    resolution: FlaggedResolution = "voided"
+    delay: Duration = DEFAULT_FLAGGED_DELAY
+
+
+class ApprovalSpec(_Model):
+    KEYS = ORDER = ("mode", "delay", "flagged")
+    INNER = {"flagged": (FlaggedSpec, False)}
+
+    mode: ApprovalMode = "automatic"
+    delay: Duration = DEFAULT_APPROVAL_DELAY
+    flagged: Annotated[FlaggedSpec, _SECTION] = Field(default_factory=FlaggedSpec)
+
+
+class FraudSpec(_Model):
+    KEYS = ORDER = ("policies", "approval")
+    INNER = {"approval": (ApprovalSpec, False)}
+
+    # Every policy, with the defaults filled in.
+    policies: Annotated[dict[str, str], _field(_policies)] = Field(
+        default_factory=lambda: _policies(None)
+    )
+    approval: Annotated[ApprovalSpec, _SECTION] = Field(default_factory=ApprovalSpec)
+
+    @property
+    def approval_mode(self) -> str:
+        return self.approval.mode
+
+    @property
+    def approval_delay_seconds(self) -> int:
+        return self.approval.delay
+
+    @property
+    def flagged_resolution(self) -> str:
+        return self.approval.flagged.resolution
+
+    @property
+    def flagged_delay_seconds(self) -> int:
+        return self.approval.flagged.delay
+
+
+class BlocklistSpec(_Model):
+    KEYS = ("value", "note")
+    ORDER = ("note", "value", "value:unique", ":unique")
+
+    value: Annotated[str, _field(_blocklist_value)]  # normalised by fraud.blocklist
+    note: Label = ""
+
+
+class CouponListSpec(_Model):
+    KEYS = ("identifier", "name", "static_code")
+    ORDER = ("identifier", "name", "static_code", "identifier:unique", "static_code:pool")
+
+    identifier: Annotated[str, _field(_unique_identifier("coupon list"))]
+    name: Label = ""
+    static_code: Annotated[str | None, _field(_static_code)] = Field(
+        default=None, validate_default=True
+    )
+
+
+class CriteriaSpec(_Model):
+    KEYS = CRITERIA_KEYS
+    ORDER = (*CRITERIA_KEYS, "subtotal_max:range", "referrals_max:range")
+
+    new_customer: Annotated[bool | None, _field(values.boolean)] = None
+    subtotal_min: Annotated[Decimal | None, _field(values.amount)] = None
+    subtotal_max: Annotated[Decimal | None, _field(_at_most("subtotal_min", _amount))] = None
+    referrals_min: Annotated[int | None, _field(values.integer(0))] = None
+    referrals_max: Annotated[int | None, _field(_at_most("referrals_min", values.integer(0)))] = (
+        None
+    )
+    reward_uniqueness: Annotated[str | None, _field(values.choice(REWARD_UNIQUENESS))] = None
+    friend_event_category: Annotated[str | None, _field(values.string(255))] = None
+    offer_not_expired: Annotated[bool | None, _field(values.boolean)] = None
+    cap_total: Criterion = None
+    cap_per_month: Criterion = None
+
+    def stored(self) -> dict[str, Any]:
+        """As `Incentive.criteria` stores them: the criteria the file gives, in CRITERIA_KEYS
+        order."""
+        given = self.model_fields_set
+        return criteria_to_json({key: getattr(self, key) for key in CRITERIA_KEYS if key in given})
+
+
+class IncentiveSpec(_Model):
+    KEYS = (
+        "identifier",
+        "reason",
+        "type",
+        "amount",
+        "amount_type",
+        "currency",
+        "coupon_list",
+        "description",
+        "criteria",
+    )
+    ORDER = (
+        "identifier",
+        "identifier:unique",
+        "reason",
+        "type",
+        "amount",
+        "amount_type",
+        "currency",
+        "coupon_list",
+        "description",
+        "criteria",
+        "coupon_list:use",
+        "amount:percentage",
+        "currency:percentage",
+    )
+    INNER = {"criteria": (CriteriaSpec, False)}
+
+    # Fields are read in this order: a rule's validator sees the valid fields above it.
+    identifier: Annotated[str, _field(_unique_identifier("incentive"))]
+    reason: Annotated[str, _field(values.choice(IncentiveReason.values))]
+    incentive_type: Annotated[str, _field(values.choice(IncentiveType.values))] = Field(
+        alias="type"
+    )
+    amount_type: Annotated[str, _field(values.choice(AmountType.values))] = AmountType.FIXED.value
+    amount: Annotated[Decimal, _field(_incentive_amount)] = Decimal("0.00")
+    # None: the site's currency, whatever it is at the time.
+    currency: Annotated[str | None, _field(_incentive_currency)] = None
+    coupon_list: Annotated[str | None, _field(_coupon_list)] = Field(
+        default=None, validate_default=True
+    )
+    description: Description = ""
+    # As stored: see criteria_to_json.
+    criteria: Annotated[dict[str, Any], _field(_criteria)] = Field(default_factory=dict)
+
+
+class CampaignSpec(_Model):
+    KEYS = (
+        "slug",
+        "destination_url",
+        "joinable",
+        "name",
+        "tags",
+        "status",
+        "starts_at",
+        "ends_at",
+        "offer_expiry_days",
+        "gate_email",
+        "incentives",
+    )
+    ORDER = (
+        "slug",
+        "slug:unique",
+        "name",
+        "tags",
+        "status",
+        "starts_at",
+        "ends_at",
+        "joinable",
+        "destination_url",
+        "offer_expiry_days",
+        "gate_email",
+        "joinable:nonempty",
+        "starts_at:scheduled",
+        "ends_at:order",
+        "incentives",
+    )
+    INNER = {"incentives": (IncentiveSpec, True)}
+
+    slug: Annotated[str, _field(_unique_identifier("campaign"))]
+    name: Name = Field(default=_DEFAULT, validate_default=True)
+    tags: Annotated[tuple[str, ...], _field(_string_list(100))] = ()
+    status: Annotated[str, _field(values.choice(CampaignStatus.values))] = CampaignStatus.LIVE.value
+    starts_at: Annotated[datetime | None, _field(_starts_at)] = Field(
+        default=None, validate_default=True
+    )
+    ends_at: Annotated[datetime | None, _field(_ends_at)] = None
+    joinable: Annotated[tuple[str, ...], _field(_joinable)]
+    destination_url: Annotated[str, _field(values.url(2000))]
+    offer_expiry_days: Annotated[int | None, _field(values.optional(values.integer(1, 36500)))] = (
+        None
+    )
+    gate_email: Bool = False
+    incentives: Annotated[tuple[Annotated[IncentiveSpec, _ITEM], ...], _ITEMS] = ()
+
+
+class SubscriptionSpec(_Model):
+    KEYS = ("type", "url", "active", "encoding")
+    ORDER = ("type", "url", "active", "encoding", "url:private", ":unique")
+
+    hook_type: Annotated[str, _field(values.choice(HOOK_TYPES))] = Field(alias="type")
+    url: Annotated[str, _field(_subscription_url)]
+    active: Bool = True
+    encoding: Annotated[str, _field(values.choice(HOOK_ENCODINGS))] = "json"
+
+
+class WebhooksSpec(_Model):
+    """Subscriptions and webhook settings. `security_key` is write-only: None keeps the stored
+    key (export never writes it)."""
+
+    KEYS = ("security_key", "allow_private_targets", "retry_window", "subscriptions")
+    ORDER = ("allow_private_targets", "retry_window", "security_key", "subscriptions")
+    INNER = {"subscriptions": (SubscriptionSpec, True)}
+
+    # Before the subscriptions, whose URLs it rules on.
+    allow_private_targets: Bool = False
+    retry_window_seconds: Annotated[int, _field(values.retry_window)] = Field(
+        DEFAULT_RETRY_WINDOW, alias="retry_window"
+    )
+    security_key: Annotated[str | None, _field(values.optional(values.security_key))] = None
+    subscriptions: Annotated[
+        tuple[Annotated[SubscriptionSpec, WrapValidator(_subscription)], ...], _ITEMS
+    ] = ()
+
+
+class Program(_Model):
+    KEYS = ("site", "version", "fraud", "blocklist", "coupon_lists", "campaigns", "webhooks")
+    ORDER = ("version", "site", "fraud", "blocklist", "coupon_lists", "campaigns", "webhooks")
+    INNER = {
+        "site": (SiteSpec, False),
+        "fraud": (FraudSpec, False),
+        "blocklist": (BlocklistSpec, True),
+        "coupon_lists": (CouponListSpec, True),
+        "campaigns": (CampaignSpec, True),
+        "webhooks": (WebhooksSpec, False),
+    }
+
+    version: Annotated[int, _field(values.format_version((FORMAT_VERSION,)))] = FORMAT_VERSION
+    site: SiteSpec
+    fraud: Annotated[FraudSpec, _SECTION] = Field(default_factory=FraudSpec)
+    blocklist: Annotated[
+        tuple[Annotated[BlocklistSpec, WrapValidator(_blocklist_item)], ...], _ITEMS
+    ] = ()
+    # Before the campaigns: their incentives may use only the lists known by then.
+    coupon_lists: Annotated[tuple[Annotated[CouponListSpec, _ITEM], ...], _ITEMS] = ()
+    campaigns: Annotated[tuple[Annotated[CampaignSpec, _ITEM], ...], _ITEMS] = ()
+    webhooks: Annotated[WebhooksSpec, _SECTION] = Field(
+        default_factory=lambda: WebhooksSpec.model_validate({})
+    )
+
+
+# ---------------------------------------------------------------- pydantic's errors in our words
+
+
+def _model_at(loc: tuple[str | int, ...]) -> type[_Model] | None:
+    """The model of the mapping at `loc`, if it is one."""
+    model: type[_Model] | None = Program
+    path = list(loc)
+    while path and model is not None:
+        inner = model.INNER.get(str(path.pop(0)))
+        if inner is None:
+            return None
+        model, is_list = inner
+        if is_list:
+            if not path:
+                return None  # the list itself
+            path.pop(0)
+    return model
+
+
+def _rank(error: Mapping[str, Any], document: Any) -> tuple[int, ...]:
+    """The error's place in the order the file is read: in each mapping, unknown keys (in the
+    file's order), then missing ones (in KEYS order), then the fields and rules in ORDER; list
+    items by index. pydantic lists unknown keys last and a rule at its field."""
+    loc, kind = error["loc"], error["type"]
+    rule = (error.get("ctx") or {}).get("rule")
+    rank: list[int] = []
+    model: type[_Model] | None = Program
+    node = document
+    i = 0
+    while model is not None:
+        if i == len(loc):
+            if rule:
+                rank += (2, model.ORDER.index(f":{rule}"))
+            break
+        key, last = loc[i], i == len(loc) - 1
+        if last and kind in ("extra_forbidden", "invalid_key"):
+            position = list(node).index(error["input"] if kind == "invalid_key" else key)
+            rank += (0, position)
+            break
+        if last and kind == "missing":
+            rank += (1, model.KEYS.index(str(key)))
+            break
+        rank += (2, model.ORDER.index(f"{key}:{rule}" if last and rule else str(key)))
+        node = node.get(key) if isinstance(node, dict) else None
+        inner = model.INNER.get(str(key))
+        i += 1
+        if inner is None:
+            break  # inside a value such as tags or policies: its errors are in order already
+        model, is_list = inner
+        if is_list and i < len(loc):
+            rank.append(int(loc[i]))
+            node = node[loc[i]] if isinstance(node, list) else None
+            i += 1
+    return tuple(rank)
+
+
+def _loc(loc: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in loc:
+        text = _index_loc(text, part) if isinstance(part, int) else key_loc(text, str(part))
+    return text or "(document)"
+
+
+def _config_error(error: Mapping[str, Any]) -> ConfigError:
+    loc, kind, value = tuple(error["loc"]), error["type"], error["input"]
+    ctx = error.get("ctx") or {}
+    if kind == "invalid_key":
+        return ConfigError(_loc(loc[:-1]), f"keys must be strings, not {value!r}")
+    if kind == "extra_forbidden":
+        model = _model_at(loc[:-1])
+        allowed = ", ".join(model.KEYS) if model else ""
+        return ConfigError(_loc(loc), f"unknown key (allowed: {allowed})")
+    if kind == "missing":
+        return ConfigError(_loc(loc), "required")
+    if kind == "model_type":
+        return ConfigError(_loc(loc), f"must be a mapping, not {values.type_name(value)}")
+    if kind == "value_error":
+        return ConfigError(_loc(loc), str(ctx["error"]))
+    if kind == "config":
+        message = ctx["message"]
+        if "first" in ctx:  # the item that took the key first, in the same list
+            at = max(i for i, part in enumerate(loc) if isinstance(part, int))
+            message += _loc((*loc[:at], ctx["first"]))
+        return ConfigError(_loc(loc), message)
+    return ConfigError(_loc(loc), error["msg"])  # not expected: pydantic's own words
+
+
+def _config_errors(exc: ValidationError, document: Any) -> list[ConfigError]:
+    errors = exc.errors(include_url=False)
+    ranked = sorted(range(len(errors)), key=lambda n: _rank(errors[n], document))
+    return [_config_error(errors[n]) for n in ranked]
+
+
+# ---------------------------------------------------------------- validating a document
 
 
 def program_validate(
@@ -969,11 +880,12 @@ def program_validate(
     `existing_coupon_lists` are the site's lists by identifier: incentives may use a list the
     file does not mention (apply keeps it), and a list that holds single-use codes cannot
     become a static one."""
-    validator = _Validator(existing_coupon_lists or {})
-    program = validator.program(document)
-    if validator.errors or program is None:
-        raise ConfigInvalid(validator.errors or [ConfigError("(document)", "is not valid")])
-    return program
+    existing = existing_coupon_lists or {}
+    state = _State(existing_coupon_lists=existing, known_lists=set(existing))
+    try:
+        return Program.model_validate(document, context={"state": state})
+    except ValidationError as exc:
+        raise ConfigInvalid(_config_errors(exc, document)) from None
 
 
 def peek_site_slug(document: Any) -> str | None:
