@@ -84,7 +84,9 @@ def connect_signals() -> None:
             # Counted when it commits: an attempt rolled back (a lost lease) is not one.
             transaction.on_commit(lambda: observe_webhook_attempt(outcome, latency))
 
-    post_save.connect(attempt_saved, sender=DeliveryAttempt, dispatch_uid="metrics-attempts")
+    post_save.connect(
+        attempt_saved, sender=DeliveryAttempt, weak=False, dispatch_uid="metrics-attempts"
+    )
 
 
 class DatabaseCollector(Collector):

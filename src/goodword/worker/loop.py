@@ -156,7 +156,10 @@ class Worker:
             if self.stopping.is_set():
                 queue.release(rest[index:])
                 break
-            with job_context(group[0].kind, [job.id for job in group]):
+            sites = {job.site_id for job in group}
+            with job_context(
+                group[0].kind, [job.id for job in group], sites.pop() if len(sites) == 1 else None
+            ):
                 ran = queue.run_many(group)
             observe_jobs(group[0].kind, ran)
             for outcome, count in ran.items():
