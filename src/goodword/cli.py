@@ -838,10 +838,10 @@ def _run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = _join_option_values(list(sys.argv[1:] if argv is None else argv))
-    args = build_parser().parse_args(argv)
-    if args.func in (cmd_serve, cmd_run):
-        _serving_environment(args)
     try:
+        args = build_parser().parse_args(argv)
+        if args.func in (cmd_serve, cmd_run):
+            _serving_environment(args)
         code = _run(args)
         sys.stdout.flush()
         return code

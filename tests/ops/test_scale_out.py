@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
@@ -49,9 +48,9 @@ def servers(shop, tmp_path) -> Iterator[list[str]]:
             var = tmp_path / f"server-{name}"
             var.mkdir()
             port = free_port()
+            argv = [GOODWORD, "serve", "--host", "127.0.0.1", "--port", str(port)]
             server = Process(
-                [GOODWORD, "serve", "--host", "127.0.0.1", "--port", str(port)]
-                + ["--workers", processes, "--threads", "4"],
+                [*argv, "--workers", processes, "--threads", "4"],
                 env=clean_env(
                     DATABASE_URL=database_url(), GOODWORD_VAR_DIR=str(var), GOODWORD_METRICS="1"
                 ),

@@ -234,14 +234,20 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(func=cmd_log)
 
     p = hooks_sub.add_parser(
-        "redeliver", help="send a delivery's payload again, as a new delivery (sent at once)"
+        "redeliver",
+        help="send a delivery's payload again, as a new delivery (sent at once)",
+        description="Send a delivery's payload again as a new delivery with a new id, at once "
+        "(or by the worker with --queue); prints it with its attempt.",
     )
     p.add_argument("id", help="the delivery's number or its delivery id (uuid)")
     p.add_argument("--queue", action="store_true", help="leave it to the worker")
     p.set_defaults(func=cmd_redeliver)
 
     p = hooks_sub.add_parser(
-        "sample", help="send a sample webhook of a type to the site's subscriptions of it"
+        "sample",
+        help="send a sample webhook of a type to the site's subscriptions of it",
+        description="Send a sample payload of a webhook type to the site's subscriptions of "
+        "that type, at once, marked `extras.sample`; --print shows the body instead.",
     )
     p.add_argument("slug", help=slug_help)
     p.add_argument("type", choices=HOOK_TYPES, help="the webhook type", metavar="TYPE")
@@ -249,7 +255,10 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(func=cmd_sample)
 
     p = hooks_sub.add_parser(
-        "secret", help="show the signing secret; --rotate makes a new one with an overlap"
+        "secret",
+        help="show the signing secret; --rotate makes a new one with an overlap",
+        description="Show the site's webhook signing secret as JSON; --rotate replaces it, "
+        "the old one signing beside it for --overlap.",
     )
     p.add_argument("slug", help=slug_help)
     p.add_argument(
