@@ -94,3 +94,15 @@ class Process:
         # Children that outlived their parent (a receiver a failed script left behind).
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+def sqlite_pass_only() -> object:
+    """For tests that run their own SQLite site whatever the suite's database: once per
+    `make test` (in the SQLite pass) is enough."""
+    import pytest
+    from django.db import connection
+
+    return pytest.mark.skipif(
+        connection.vendor != "sqlite",
+        reason="uses its own SQLite database: runs in the SQLite pass of `make test`",
+    )

@@ -8,7 +8,15 @@ import subprocess
 
 import pytest
 
-from tests.ops.support import GOODWORD, REPO, VENV, Process, clean_env, free_port
+from tests.ops.support import (
+    GOODWORD,
+    REPO,
+    VENV,
+    Process,
+    clean_env,
+    free_port,
+    sqlite_pass_only,
+)
 
 README = REPO / "README.md"
 
@@ -61,6 +69,7 @@ def demo_site(tmp_path):
         server.stop()
 
 
+@sqlite_pass_only()
 def test_the_walkthrough_runs_as_written(demo_site, tmp_path):
     # given a demo site served as `make run PORT=...` serves it
     folder, port = demo_site
