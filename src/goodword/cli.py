@@ -125,7 +125,8 @@ def _demo_key_path() -> Path:
 DEMO_PROGRAM = {
     "site": {"slug": DEMO_SLUG, "name": "Demo store", "currency": "USD"},
     # A pool of single-use codes, filled with `goodword coupons import demo friend-10 FILE`
-    # (the README's walk-through does it); a friend who claims while it is empty gets no code.
+    # (the README's walk-through does it); a friend who claims while it is empty gets a code
+    # once some are imported (a `Waiting for coupon` reward, docs/rewards.md).
     "coupon_lists": [{"identifier": "friend-10", "name": "$10 off for friends"}],
     "campaigns": [
         {
