@@ -1,25 +1,48 @@
 # Goodword. `make run` serves on SQLite with a demo site; `make test` runs the whole suite.
-# Both build the virtual environment on first use.
+# Both build the virtual environment on first use: `make run` with what Goodword needs to run,
+# `make test` (and lint, types, check) with the test and lint tools too.
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+SUM    := $(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-dev-$(SUM)
+RUN_STAMP := $(VENV)/.installed-run-$(SUM)
 LOCAL_PG := postgres://postgres@127.0.0.1:5432/goodword
+# `make run PORT=8123` serves there (claim links follow); unset, GOODWORD_PORT or 8000.
+PORT ?=
 
-.PHONY: run test test-sqlite test-postgres check lint types migrations-check bench install clean
+.PHONY: run test test-sqlite test-postgres check lint types migrations-check bench install \
+	install-run wheel clean
 
 install: $(STAMP)
 
+install-run: $(RUN_STAMP)
+
+# The development install: runtime, test and lint tools (it includes the runtime one).
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,gunicorn]'
 	rm -f $(VENV)/.installed-*
-	touch $(STAMP)
+	touch $(STAMP) $(RUN_STAMP)
 
-run: $(STAMP)
-	$(BIN)/goodword run
+# What `make run` needs: Goodword and its runtime dependencies only.
+$(RUN_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	rm -f $(VENV)/.installed-run-*
+	touch $(RUN_STAMP)
+
+run: $(RUN_STAMP)
+	$(BIN)/goodword run$(if $(PORT), --port $(PORT))
+
+# A wheel (templates, static files and migrations inside) in dist/, for `pip install` and the
+# Dockerfile.
+wheel: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --wheel --no-isolation --outdir dist .
 
 # SQLite always; PostgreSQL too when TEST_DATABASE_URL is set, or when one answers on
 # 127.0.0.1:5432 (CI sets TEST_DATABASE_URL and fails if it is down).
@@ -57,4 +80,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/origins.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var dist build .pytest_cache .mypy_cache .ruff_cache

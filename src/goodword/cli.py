@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 DEMO_SLUG = "demo"
+T = TypeVar("T")
 
 
 def _setup() -> None:
@@ -22,6 +27,48 @@ def _setup() -> None:
 
 def _print_json(value: Any) -> None:
     print(json.dumps(value, indent=2, default=str))
+
+
+class CommandError(Exception):
+    """A failure the command explains in its own words (exit status 2)."""
+
+
+class Progress:
+    """A one-line progress report on stderr, only when stderr is a terminal: scripts and logs
+    get the result alone."""
+
+    def __init__(self, what: str, *, stream: Any = None) -> None:
+        self.stream = stream or sys.stderr
+        self.what = what
+        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._last = 0.0
+        self._shown = False
+
+    def update(self, text: str, *, force: bool = False) -> None:
+        if not self.enabled:
+            return
+        moment = time.monotonic()
+        if not force and moment - self._last < 0.1:
+            return
+        self._last = moment
+        self.stream.write(f"\r\x1b[2K{self.what}: {text}")
+        self.stream.flush()
+        self._shown = True
+
+    def counting(self, items: Iterable[T], unit: str) -> Iterator[T]:
+        """`items` passed through, their count shown as they go."""
+        count = 0
+        for count, item in enumerate(items, 1):
+            if count % 1000 == 0:
+                self.update(f"{count:,} {unit}")
+            yield item
+        self.update(f"{count:,} {unit}", force=True)
+
+    def done(self) -> None:
+        if self._shown:
+            self.stream.write("\r\x1b[2K")
+            self.stream.flush()
+            self._shown = False
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -77,7 +124,10 @@ def _demo_key_path() -> Path:
 
 DEMO_PROGRAM = {
     "site": {"slug": DEMO_SLUG, "name": "Demo store", "currency": "USD"},
-    "coupon_lists": [{"identifier": "welcome", "static_code": "WELCOME10"}],
+    # A pool of single-use codes, filled with `goodword coupons import demo friend-10 FILE`
+    # (the README's walk-through does it); a friend who claims while it is empty gets a code
+    # once some are imported (a `Waiting for coupon` reward, docs/rewards.md).
+    "coupon_lists": [{"identifier": "friend-10", "name": "$10 off for friends"}],
     "campaigns": [
         {
             "slug": "invite",
@@ -99,7 +149,7 @@ DEMO_PROGRAM = {
                     "identifier": "friend-welcome",
                     "reason": "click",
                     "type": "discount_coupon",
-                    "coupon_list": "welcome",
+                    "coupon_list": "friend-10",
                     "amount": 10,
                     "description": "$10 off a first order",
                 },
@@ -149,7 +199,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     cmd_migrate(argparse.Namespace(verbosity=0))
     slug, key = ensure_demo_site()
     ensure_demo_program()
-    base = f"http://{'localhost' if args.host in ('0.0.0.0', '127.0.0.1') else args.host}"  # noqa: S104
+    base = settings.BASE_URL
     print(
         "\n".join(
             [
@@ -157,9 +207,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                 "Goodword is ready.",
                 f"  database:  {str(settings.DATABASES['default']['ENGINE']).rsplit('.', 1)[-1]}",
                 f"  site_slug: {slug}",
-                f"  api_key:   {key}",
-                f"  API docs:  {base}:{args.port}/api/v2/docs",
-                "  worker:    running beside the server (attribution, approvals)",
+                f"  api_key:   {key}   (also in {_demo_key_path()})",
+                f"  base URL:  {base}   (claim links; GOODWORD_BASE_URL)",
+                f"  API docs:  {base}/api/v2/docs",
+                "  worker:    running beside the server (attribution, approvals, webhooks)",
                 "",
             ]
         ),
@@ -181,15 +232,103 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from goodword.worker.loop import Worker
 
+    if args.metrics_port is not None:
+        from goodword.observability.metrics import serve_worker_metrics
+
+        serve_worker_metrics(args.metrics_port, args.metrics_host)
     Worker(batch=args.batch, poll=args.poll, concurrency=args.concurrency).run(once=args.once)
     return 0
 
 
-def cmd_status(args: argparse.Namespace) -> int:
-    from goodword.worker.selectors import job_status
+def _table(headers: list[str], rows: list[list[Any]]) -> str:
+    cells = [headers, *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    return "\n".join(
+        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in cells
+    )
 
-    _print_json(job_status())
+
+KIND_COLUMNS = ("due", "running", "scheduled", "failed", "oldest_due_age_seconds")
+
+
+def status_text(status: dict[str, Any]) -> str:
+    """`goodword status` for a person: the numbers of `--json` and of /metrics, as tables."""
+    lines = [
+        f"jobs: {status['due']} due, {status['running']} running, "
+        f"{status['scheduled']} scheduled, {status['failed']} failed; "
+        f"oldest due job waiting {status['oldest_due_age_seconds']} s",
+    ]
+    if status["by_kind"]:
+        lines += [
+            "",
+            _table(
+                ["kind", "due", "running", "scheduled", "failed", "oldest due (s)"],
+                [[k, *(v[c] for c in KIND_COLUMNS)] for k, v in status["by_kind"].items()],
+            ),
+        ]
+    hooks = status["webhook_deliveries"]
+    lines += [
+        "",
+        "webhook deliveries: "
+        + (", ".join(f"{n} {state}" for state, n in hooks.items()) if hooks else "none"),
+    ]
+    pools = status["coupon_pools"]
+    lines += ["", "coupon pools:" + ("" if pools else " none")]
+    if pools:
+        lines.append(
+            _table(
+                ["site", "list", "available", "claimed"],
+                [[p["site_slug"], p["coupon_list"], p["available"], p["claimed"]] for p in pools],
+            )
+        )
+    return "\n".join(lines)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from goodword.observability.selectors import ops_status
+
+    status = ops_status()
+    if args.json:
+        _print_json(status)
+    else:
+        print(status_text(status))
     return 0
+
+
+def _wait_for_batch(site: Any, batch_id: int, timeout: float) -> int:
+    """Poll one batch until the worker has stored or refused every row; its report, as
+    `goodword batches` gives it. Progress on a terminal."""
+    from goodword.origins.batches import origin_batch_list
+    from goodword.origins.models import OriginBatch
+
+    batch = OriginBatch.objects.filter(site=site, pk=batch_id).first()
+    if batch is None:
+        raise CommandError(f"site {site.slug} has no batch {batch_id}")
+    progress = Progress(f"batch {batch_id}")
+    deadline = time.monotonic() + timeout
+    newer = OriginBatch.objects.filter(site=site, pk__gt=batch_id).count()
+    while True:
+        report = next(
+            b for b in origin_batch_list(site=site, limit=newer + 1) if b["id"] == batch_id
+        )
+        progress.update(
+            f"{report['stored'] + report['failed']:,} of {report['rows']:,} rows "
+            f"({report['stored']:,} stored, {report['failed']:,} failed)",
+            force=True,
+        )
+        if report["finished_at"] is not None or report["status"] == "stalled":
+            break
+        if time.monotonic() > deadline:
+            progress.done()
+            _print_json(report)
+            raise CommandError(
+                f"batch {batch_id} still has {report['pending']} rows pending after "
+                f"{timeout:g} s: is a `goodword worker` running?"
+            )
+        time.sleep(0.2)
+    progress.done()
+    _print_json(report)
+    return 0 if report["status"] != "stalled" else 1
 
 
 def cmd_batches(args: argparse.Namespace) -> int:
@@ -197,7 +336,34 @@ def cmd_batches(args: argparse.Namespace) -> int:
     from goodword.sites.selectors import site_get
 
     site = site_get(slug=args.slug)
+    if args.wait is not None:
+        return _wait_for_batch(site, args.wait, args.timeout)
     _print_json({"site_slug": site.slug, "batches": origin_batch_list(site=site, limit=args.limit)})
+    return 0
+
+
+def cmd_site_list(args: argparse.Namespace) -> int:
+    from goodword.sites.selectors import site_list
+
+    sites = site_list()
+    if args.json:
+        _print_json({"sites": sites})
+    elif not sites:
+        print("no sites yet: `goodword site create SLUG` or `goodword config apply FILE`")
+    else:
+        print(
+            _table(
+                ["slug", "name", "currency", "active keys", "campaigns", "created"],
+                [
+                    [
+                        *(s[c] for c in ("site_slug", "name", "currency", "active_keys")),
+                        s["campaigns"],
+                        str(s["created_at"])[:19],
+                    ]
+                    for s in sites
+                ],
+            )
+        )
     return 0
 
 
@@ -255,15 +421,20 @@ def cmd_config_apply(args: argparse.Namespace) -> int:
     from goodword.config.schema import ConfigInvalid
     from goodword.config.services import config_apply
 
+    progress = Progress(f"config {args.file}")
     try:
         text = Path(args.file).read_text(encoding="utf-8-sig")
     except OSError as exc:
         print(f"goodword: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
     try:
+        progress.update(f"parsing {len(text):,} characters", force=True)
         document = document_parse(text=text, fmt=format_for(args.file, text))
+        progress.update("checking and applying in one transaction", force=True)
         report = config_apply(document=document, dry_run=args.dry_run)
+        progress.done()
     except ConfigInvalid as exc:
+        progress.done()
         # One line per error, located in the file, like a compiler's.
         for error in exc.errors:
             print(f"goodword: {args.file}: {error}", file=sys.stderr)
@@ -312,14 +483,19 @@ def cmd_coupons_import(args: argparse.Namespace) -> int:
 
     site = site_get(slug=args.slug)
     coupon_list = coupon_list_get(site=site, identifier=args.list)
+    progress = Progress(f"importing {args.file}")
     try:
         with open(args.file, encoding="utf-8-sig", newline="") as fh:
             report = coupons_import(
-                site=site, coupon_list=coupon_list, codes=coupon_codes_from_csv(fh)
+                site=site,
+                coupon_list=coupon_list,
+                codes=progress.counting(coupon_codes_from_csv(fh), "codes read"),
             )
     except OSError as exc:
         print(f"goodword: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
+    finally:
+        progress.done()
     _print_json(
         {
             "site_slug": site.slug,
@@ -339,96 +515,221 @@ def cmd_manage(args: argparse.Namespace) -> int:
 
 
 def _serve_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default=os.environ.get("GOODWORD_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("GOODWORD_PORT", "8000")))
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("GOODWORD_HOST", "127.0.0.1"),
+        help="address to listen on (default: GOODWORD_HOST, else 127.0.0.1; 0.0.0.0 for all)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("GOODWORD_PORT", "8000")),
+        help="port to listen on (default: GOODWORD_PORT, else 8000); without "
+        "GOODWORD_BASE_URL, links point at http://localhost:PORT",
+    )
     parser.add_argument(
         "--workers",
         type=int,
         default=int(os.environ.get("GOODWORD_WORKERS", str(os.cpu_count() or 1))),
-        help="server processes (default: one per core)",
+        help="server processes (default: GOODWORD_WORKERS, else one per core)",
     )
-    parser.add_argument("--threads", type=int, default=4, help="threads per process")
-    parser.add_argument("--server", choices=["granian", "gunicorn"], default="granian")
+    parser.add_argument("--threads", type=int, default=4, help="threads per process (default 4)")
+    parser.add_argument(
+        "--server",
+        choices=["granian", "gunicorn"],
+        default="granian",
+        help="WSGI server (default granian; gunicorn needs the [gunicorn] extra)",
+    )
+
+
+def _json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json", action="store_true", help="print JSON for scripts instead of a table"
+    )
+
+
+def _slug(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("slug", help="the site's slug (`goodword site list` shows them)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="goodword", description="Goodword, a self-hosted referral engine."
+        prog="goodword",
+        description="Goodword, a self-hosted referral engine with a Talkable-compatible API. "
+        "Settings come from the environment (docs/configuration.md); commands that report "
+        "print JSON unless they say otherwise.",
+        epilog="`goodword COMMAND --help` describes a command.",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("migrate", help="create or update the database tables")
-    p.add_argument("--verbosity", type=int, default=1)
+    p = sub.add_parser(
+        "migrate",
+        help="create or update the database tables",
+        description="Create or update the database tables (run after every upgrade).",
+    )
+    p.add_argument("--verbosity", type=int, default=1, help="0 quiet, 1 normal, 2 more")
     p.set_defaults(func=cmd_migrate)
 
-    p = sub.add_parser("serve", help="serve the HTTP API with a production WSGI server")
+    p = sub.add_parser(
+        "serve",
+        help="serve the HTTP API with a production WSGI server",
+        description="Serve the API, claim links and /metrics. Stateless: run as many as you "
+        "like behind a load balancer (docs/deployment.md).",
+    )
     _serve_options(p)
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("run", help="first run: migrate, make a demo site, print its key, serve")
+    p = sub.add_parser(
+        "run",
+        help="first run: migrate, make a demo site, print its key, serve with a worker",
+        description="For a laptop: migrate, create the demo site with a small live program, "
+        "print its API key (kept in GOODWORD_VAR_DIR/demo_api_key) and serve with a worker "
+        "beside the server.",
+    )
     _serve_options(p)
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("worker", help="run background jobs (attribution, approvals, webhooks)")
+    p = sub.add_parser(
+        "worker",
+        help="run background jobs (attribution, approvals, rewards, webhooks)",
+        description="Claim due jobs from the database and run them until stopped (SIGTERM or "
+        "Ctrl-C finish the current batch). Run as many as you like on PostgreSQL.",
+    )
     p.add_argument("--once", action="store_true", help="run what is due, then exit (cron)")
-    p.add_argument("--batch", type=int, default=100, help="jobs claimed at a time")
-    p.add_argument("--poll", type=float, default=0.2, help="seconds between polls when idle")
+    p.add_argument("--batch", type=int, default=100, help="jobs claimed at a time (default 100)")
+    p.add_argument(
+        "--poll", type=float, default=0.2, help="seconds between polls when idle (default 0.2)"
+    )
     p.add_argument(
         "--concurrency",
         type=int,
         default=None,
         help="webhook deliveries sent side by side (default 8 on PostgreSQL, 1 on SQLite)",
     )
+    p.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve this worker's Prometheus metrics on this port (for workers on machines "
+        "without a web process)",
+    )
+    p.add_argument(
+        "--metrics-host",
+        default="0.0.0.0",  # noqa: S104 - scraped from another machine
+        help="address for --metrics-port (default all)",
+    )
     p.set_defaults(func=cmd_worker)
 
-    p = sub.add_parser("status", help="the job backlog and the age of the oldest due job")
+    p = sub.add_parser(
+        "status",
+        help="job backlog, oldest due job, webhook deliveries and coupon pools",
+        description="What the workers have to do and how far behind they are, webhook "
+        "deliveries by status and coupon pool levels: the numbers /metrics exports.",
+    )
+    _json_option(p)
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser(
-        "batches", help="a site's recent batch imports: counts, status and each row's error"
+        "batches",
+        help="a site's recent batch imports: counts, status and each row's error",
+        description="A site's recent batches (POST /api/v2/origins/batch/...), newest first, "
+        "as JSON; --wait ID follows one batch until every row is stored or refused.",
     )
-    p.add_argument("slug")
+    _slug(p)
     p.add_argument("--limit", type=int, default=20, help="how many batches, newest first")
+    p.add_argument(
+        "--wait",
+        type=int,
+        metavar="BATCH_ID",
+        help="wait for this batch (the API answers with its batch_id) and print its report",
+    )
+    p.add_argument(
+        "--timeout", type=float, default=600, help="seconds --wait waits at most (default 600)"
+    )
     p.set_defaults(func=cmd_batches)
 
-    site = sub.add_parser("site", help="manage sites and their API keys")
-    site_sub = site.add_subparsers(dest="site_command", required=True)
-    p = site_sub.add_parser("create", help="create a site; prints its first API key once")
-    p.add_argument("slug")
-    p.add_argument("--name")
-    p.add_argument("--currency", default="USD")
+    site = sub.add_parser(
+        "site",
+        help="list and create sites, manage their API keys",
+        description="Sites (one merchant's program each) and their API keys.",
+    )
+    site_sub = site.add_subparsers(dest="site_command", required=True, metavar="SUBCOMMAND")
+    p = site_sub.add_parser(
+        "create",
+        help="create a site; prints its first API key once",
+        description="Create a site and print its first API key (shown once, stored hashed).",
+    )
+    p.add_argument("slug", help="the new site's slug, the `site_slug` of API requests")
+    p.add_argument("--name", help="display name (default: the slug)")
+    p.add_argument("--currency", default="USD", help="ISO 4217 currency (default USD)")
     p.set_defaults(func=cmd_site_create)
-    p = site_sub.add_parser("keys", help="list a site's keys, or create or revoke one")
-    p.add_argument("slug")
+    p = site_sub.add_parser(
+        "keys",
+        help="list a site's keys, or create or revoke one",
+        description="List a site's API keys by prefix (never the keys), create one (shown "
+        "once) or revoke one.",
+    )
+    _slug(p)
     group = p.add_mutually_exclusive_group()
     group.add_argument("--create", action="store_true", help="create a key (shown once)")
     group.add_argument("--revoke", metavar="PREFIX", help="revoke the key with this prefix")
     p.add_argument("--name", help="a label for a new key")
     p.set_defaults(func=cmd_site_keys)
-
-    config = sub.add_parser("config", help="apply or export a site's configuration file")
-    config_sub = config.add_subparsers(dest="config_command", required=True)
-    p = config_sub.add_parser(
-        "apply", help="create or update a site from a YAML or JSON file (docs/configuration.md)"
+    p = site_sub.add_parser(
+        "list",
+        help="every site with its currency, active keys and campaigns",
+        description="Every site: slug, name, currency, active keys, campaigns, created.",
     )
-    p.add_argument("file")
+    _json_option(p)
+    p.set_defaults(func=cmd_site_list)
+
+    config = sub.add_parser(
+        "config",
+        help="apply or export a site's configuration file",
+        description="A site's program as a YAML or JSON file (docs/configuration.md).",
+    )
+    config_sub = config.add_subparsers(dest="config_command", required=True, metavar="SUBCOMMAND")
+    p = config_sub.add_parser(
+        "apply",
+        help="create or update a site from a YAML or JSON file (docs/configuration.md)",
+        description="Create or update a site from a file, in one transaction: all of it or "
+        "nothing. Prints the changes (and a new site's API key) as JSON.",
+    )
+    p.add_argument("file", help="the configuration file (.yml, .yaml or .json)")
     p.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
     p.set_defaults(func=cmd_config_apply)
-    p = config_sub.add_parser("export", help="write a site's configuration in the same format")
-    p.add_argument("slug")
+    p = config_sub.add_parser(
+        "export",
+        help="write a site's configuration in the same format",
+        description="Write a site's configuration; applying it back changes nothing.",
+    )
+    _slug(p)
     p.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
     p.add_argument(
         "--format", choices=["yaml", "json"], help="default: from --output's extension, else yaml"
     )
     p.set_defaults(func=cmd_config_export)
 
-    coupons = sub.add_parser("coupons", help="manage single-use coupon codes")
-    coupons_sub = coupons.add_subparsers(dest="coupons_command", required=True)
-    p = coupons_sub.add_parser(
-        "import", help="add codes from a CSV (a `code` column, or one code per line)"
+    coupons = sub.add_parser(
+        "coupons",
+        help="manage single-use coupon codes",
+        description="Single-use coupon codes of a site's pool lists.",
     )
-    p.add_argument("slug")
-    p.add_argument("list", help="the coupon list's identifier")
+    coupons_sub = coupons.add_subparsers(
+        dest="coupons_command", required=True, metavar="SUBCOMMAND"
+    )
+    p = coupons_sub.add_parser(
+        "import",
+        help="add codes from a CSV (a `code` column, or one code per line)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Add single-use codes to a pool list (a coupon list without a static code)\n"
+        "from a CSV file: either a header row with a `code` column (other columns are\n"
+        "ignored) or one code per line without a header. Codes the site already has are\n"
+        "counted as duplicates; all or nothing, safe to re-run.",
+        epilog="An example file:\n\n  code\n  FRIEND-0001\n  FRIEND-0002\n",
+    )
+    _slug(p)
+    p.add_argument("list", help="the pool list's identifier (its `identifier` in the config)")
     p.add_argument("file", help="the CSV file")
     p.set_defaults(func=cmd_coupons_import)
 
@@ -436,8 +737,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_webhooks_parser(sub)
 
-    p = sub.add_parser("manage", help="run a Django management command", add_help=False)
-    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p = sub.add_parser(
+        "manage",
+        help="run a Django management command (e.g. createsuperuser)",
+        description="Run a Django management command: goodword manage COMMAND [ARGS].",
+        add_help=False,
+    )
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="the command and its arguments")
     p.set_defaults(func=cmd_manage)
     return parser
 
@@ -456,26 +762,96 @@ def _join_option_values(argv: list[str]) -> list[str]:
     return joined
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = _join_option_values(list(sys.argv[1:] if argv is None else argv))
-    args = build_parser().parse_args(argv)
-    _setup()
+def _serving_environment(args: argparse.Namespace) -> None:
+    """Before Django starts for `serve` and `run`: links follow the port unless
+    GOODWORD_BASE_URL says otherwise, and with metrics on, the server's processes share a
+    metrics directory. The environment carries both to the server's processes and the worker."""
+    if not os.environ.get("GOODWORD_BASE_URL"):
+        host = args.host
+        if host in ("0.0.0.0", "127.0.0.1", "::", "[::]", "::1"):  # noqa: S104
+            host = "localhost"
+        os.environ["GOODWORD_BASE_URL"] = f"http://{host}:{args.port}"
+    metrics_on = os.environ.get("GOODWORD_METRICS", "").strip().lower() in {
+        "1",
+        "true",
+        "yes",
+        "on",
+    }
+    if metrics_on or os.environ.get("GOODWORD_METRICS_TOKEN"):
+        from goodword.observability import procdir
+
+        procdir.prepare(Path(os.environ.get("GOODWORD_VAR_DIR", "var")).resolve())
+
+
+def _say(message: str) -> None:
+    print(f"goodword: {message}", file=sys.stderr)
+
+
+def _quiet_closed_stdout() -> None:
+    """The reader went away (`goodword webhooks log SLUG | head`): what is left to print goes
+    nowhere, and interpreter shutdown must not complain while flushing."""
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        _setup()
+    except Exception as exc:  # settings refused (a bad variable): say which, no traceback
+        _say(f"cannot start: {exc}")
+        return 2
     from django.db import DatabaseError
 
-    from goodword.core.errors import DomainError
+    from goodword.core.errors import DomainError, NotFound
 
     try:
         return int(args.func(args))
+    except CommandError as exc:
+        _say(str(exc))
+        return 2
+    except NotFound as exc:
+        if exc.code == "site_not_found" and getattr(args, "slug", None):
+            _say(f"no site {args.slug!r} (`goodword site list` shows the sites)")
+        else:
+            _say(exc.message)
+        return 2
     except DomainError as exc:
-        print(f"goodword: {exc.message}", file=sys.stderr)
+        _say(exc.message)
         return 2
     except DatabaseError as exc:
-        print(
-            f"goodword: database error: {exc} (is the database up, and has "
-            "`goodword migrate` run?)",
-            file=sys.stderr,
+        _say(
+            f"database error: {exc} (is the database up, and has `goodword migrate` run?)",
         )
         return 2
+    except (BrokenPipeError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        from django.conf import settings
+
+        if settings.DEBUG:
+            raise
+        _say(
+            f"unexpected error: {type(exc).__name__}: {exc} (GOODWORD_DEBUG=1 shows the traceback)"
+        )
+        return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = _join_option_values(list(sys.argv[1:] if argv is None else argv))
+    try:
+        args = build_parser().parse_args(argv)
+        if args.func in (cmd_serve, cmd_run):
+            _serving_environment(args)
+        code = _run(args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        _quiet_closed_stdout()
+        return 128 + signal.SIGPIPE
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return 128 + signal.SIGINT
 
 
 if __name__ == "__main__":

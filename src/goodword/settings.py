@@ -111,6 +111,11 @@ TRUST_X_FORWARDED_FOR = _env_bool("GOODWORD_TRUST_X_FORWARDED_FOR")
 # this many seconds.
 API_KEY_CACHE_SECONDS = float(os.environ.get("GOODWORD_API_KEY_CACHE_SECONDS", "10"))
 
+# Prometheus metrics at /metrics: off unless GOODWORD_METRICS is on or a token is set; with a
+# token, a scrape must send it as a Bearer token.
+METRICS_TOKEN = os.environ.get("GOODWORD_METRICS_TOKEN", "")
+METRICS_ENABLED = _env_bool("GOODWORD_METRICS") or bool(METRICS_TOKEN)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -129,10 +134,12 @@ INSTALLED_APPS = [
     "goodword.rewards",
     "goodword.worker",
     "goodword.webhooks",
+    "goodword.observability",
 ]
 
 MIDDLEWARE = [
     "goodword.core.middleware.RequestIdMiddleware",
+    "goodword.observability.middleware.ObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "goodword.api.v2.middleware.ApiEnvelopeMiddleware",
@@ -183,14 +190,28 @@ SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# `plain` for a terminal, `json` (one object a line, with request id, site and job) for a log
+# pipeline.
+LOG_FORMAT = os.environ.get("GOODWORD_LOG_FORMAT", "plain").strip().lower()
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ValueError(f"GOODWORD_LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "context": {"()": "goodword.observability.logs.ContextFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "goodword.observability.logs.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("GOODWORD_LOG_LEVEL", "INFO")},
     "loggers": {

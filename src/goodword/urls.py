@@ -3,12 +3,14 @@ from django.urls import path
 
 from goodword.api.v2.api import api
 from goodword.core.health import healthz, readyz
+from goodword.observability.views import metrics
 from goodword.offers.views import short_link
 
 urlpatterns = [
     path("api/v2/", api.urls),
     path("healthz", healthz),
     path("readyz", readyz),
+    path("metrics", metrics),
     path("admin/", admin.site.urls),
     path("x/<str:code>", short_link, name="short-link"),
 ]

@@ -24,7 +24,10 @@ def purchase(order: str, **data: Any) -> dict[str, Any]:
 def post_batch(api: ApiClient, url: str, slug: str, rows: list[Any], **body: Any) -> Any:
     response = api.post(url, {"site_slug": slug, "data": rows, **body})
     assert response.status_code == 200, response.content
-    assert response.json() == {"ok": True}
+    assert response.json() == {
+        "ok": True,
+        "result": {"batch_id": int(response["X-Goodword-Batch-Id"])},
+    }
     return response
 
 

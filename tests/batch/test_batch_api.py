@@ -34,10 +34,11 @@ def test_a_batch_is_accepted_at_once_with_the_contract_answer(queued, api_site, 
         url, {"site_slug": api_site.slug, "data": [{"email": "a@b.example"}, {"email": 5}]}
     )
 
-    # then the answer is the contract's, nothing is validated or stored yet, and the rows wait
+    # then the answer is the contract's `{"ok": true}` with the batch's id as its result (a
+    # Talkable client reads `ok` only), nothing is validated or stored yet, and the rows wait
     assert response.status_code == 200
-    assert response.json() == {"ok": True}
     batch = the_batch(response)
+    assert response.json() == {"ok": True, "result": {"batch_id": batch.pk}}
     assert (batch.row_count, batch.stored, batch.failed, batch.finished_at) == (2, 0, 0, None)
     assert [c.rows for c in OriginBatchChunk.objects.filter(batch=batch)] == [
         [{"email": "a@b.example"}, {"email": 5}]

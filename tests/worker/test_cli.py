@@ -1,4 +1,4 @@
-"""`goodword status`: the job backlog as JSON, for an operator or a monitoring check."""
+"""`goodword status --json`: the job backlog as JSON, for an operator or a monitoring check."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def status(capsys) -> dict:
-    code = main(["status"])
+    code = main(["status", "--json"])
     out, err = capsys.readouterr()
     assert code == 0
     assert err == ""
@@ -41,7 +41,8 @@ def test_status_prints_the_backlog_as_json(frozen_now, capsys):
     # when an operator asks for the status
     result = status(capsys)
 
-    # then it prints the counts, the oldest due job's age and the counts by kind
+    # then it prints the counts, the oldest due job's age and the counts by kind, each kind
+    # with its own oldest due job (and no webhook deliveries or coupon pools on this site)
     assert result == {
         "due": 2,
         "running": 1,
@@ -49,9 +50,23 @@ def test_status_prints_the_backlog_as_json(frozen_now, capsys):
         "failed": 1,
         "oldest_due_age_seconds": 30.0,
         "by_kind": {
-            "attribute": {"due": 2, "scheduled": 0, "failed": 0},
-            "webhook": {"due": 0, "scheduled": 1, "failed": 1},
+            "attribute": {
+                "due": 2,
+                "running": 1,
+                "scheduled": 0,
+                "failed": 0,
+                "oldest_due_age_seconds": 30.0,
+            },
+            "webhook": {
+                "due": 0,
+                "running": 0,
+                "scheduled": 1,
+                "failed": 1,
+                "oldest_due_age_seconds": 0,
+            },
         },
+        "webhook_deliveries": {},
+        "coupon_pools": [],
     }
 
 
@@ -63,4 +78,6 @@ def test_status_of_an_empty_queue(frozen_now, capsys):
         "failed": 0,
         "oldest_due_age_seconds": 0,
         "by_kind": {},
+        "webhook_deliveries": {},
+        "coupon_pools": [],
     }

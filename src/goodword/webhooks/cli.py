@@ -1,11 +1,16 @@
-"""`goodword webhooks ...`: the delivery log, redelivery, samples and signing secrets."""
+"""`goodword webhooks ...`: the delivery log, redelivery, samples, signing secrets, and a local
+receiver that prints what arrives."""
 
 from __future__ import annotations
 
 import argparse
 import json
-from datetime import timedelta
+import sys
+import threading
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl
 
 from goodword.webhooks.types import HOOK_TYPES
 
@@ -124,37 +129,159 @@ def cmd_secret(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(sub: Any) -> None:
-    hooks = sub.add_parser("webhooks", help="webhook deliveries, redelivery, samples, secrets")
-    hooks_sub = hooks.add_subparsers(dest="webhooks_command", required=True)
+def _decoded(body: bytes, content_type: str) -> Any:
+    text = body.decode("utf-8", "replace")
+    if "json" in content_type:
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    if "x-www-form-urlencoded" in content_type:
+        return dict(parse_qsl(text, keep_blank_values=True))
+    return text
 
-    p = hooks_sub.add_parser("log", help="a site's recent deliveries with their attempts")
-    p.add_argument("slug")
+
+def receiver(
+    *, host: str, port: int, secret: str | None, count: int | None, out: Any = None
+) -> ThreadingHTTPServer:
+    """An HTTP server that answers 200 to every POST and prints each one as a JSON line:
+    the event, the delivery id, whether the signature checks out (with `secret`) and the
+    payload. With `count`, it shuts itself down after that many deliveries."""
+    from goodword.webhooks.signing import (
+        DELIVERY_HEADER,
+        EVENT_HEADER,
+        SIGNATURE_HEADER,
+        TIMESTAMP_HEADER,
+        verify,
+    )
+
+    stream = out or sys.stdout
+    lock = threading.Lock()
+    received = [0]
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length)
+            verified = None
+            if secret:
+                verified = verify(
+                    secret=secret,
+                    header=self.headers.get(SIGNATURE_HEADER, ""),
+                    timestamp=self.headers.get(TIMESTAMP_HEADER, ""),
+                    body=body,
+                )
+            line = {
+                "received_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "path": self.path,
+                "event": self.headers.get(EVENT_HEADER),
+                "delivery": self.headers.get(DELIVERY_HEADER),
+                "verified": verified,
+                "body": _decoded(body, self.headers.get("Content-Type", "")),
+            }
+            self.send_response(200 if verified is not False else 401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            with lock:
+                stream.write(json.dumps(line, default=str) + "\n")
+                stream.flush()
+                received[0] += 1
+                if count is not None and received[0] >= count:
+                    threading.Thread(target=server.shutdown, daemon=True).start()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # the JSON line is the log
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    return server
+
+
+def cmd_receive(args: argparse.Namespace) -> int:
+    server = receiver(host=args.host, port=args.port, secret=args.secret, count=args.count)
+    print(
+        f"goodword: receiving webhooks on http://{args.host}:{server.server_port}/ "
+        f"({'checking signatures' if args.secret else 'signatures not checked'}); Ctrl-C stops",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        server.serve_forever(poll_interval=0.1)
+    finally:
+        server.server_close()
+    return 0
+
+
+def add_parser(sub: Any) -> None:
+    hooks = sub.add_parser(
+        "webhooks",
+        help="webhook deliveries, redelivery, samples, secrets, a local receiver",
+        description="Webhooks (docs/webhooks.md): the delivery log, redelivery, samples, the "
+        "signing secret, and a receiver for trying them out.",
+    )
+    hooks_sub = hooks.add_subparsers(dest="webhooks_command", required=True, metavar="SUBCOMMAND")
+    slug_help = "the site's slug (`goodword site list` shows them)"
+
+    p = hooks_sub.add_parser(
+        "log",
+        help="a site's recent deliveries with their attempts",
+        description="A site's recent deliveries, newest first, with each attempt, as JSON.",
+    )
+    p.add_argument("slug", help=slug_help)
     p.add_argument("--limit", type=int, default=20, help="how many deliveries, newest first")
-    p.add_argument("--status", choices=["pending", "delivered", "failed"])
+    p.add_argument(
+        "--status", choices=["pending", "delivered", "failed"], help="only deliveries in it"
+    )
     p.set_defaults(func=cmd_log)
 
     p = hooks_sub.add_parser(
-        "redeliver", help="send a delivery's payload again, as a new delivery (sent at once)"
+        "redeliver",
+        help="send a delivery's payload again, as a new delivery (sent at once)",
+        description="Send a delivery's payload again as a new delivery with a new id, at once "
+        "(or by the worker with --queue); prints it with its attempt.",
     )
     p.add_argument("id", help="the delivery's number or its delivery id (uuid)")
     p.add_argument("--queue", action="store_true", help="leave it to the worker")
     p.set_defaults(func=cmd_redeliver)
 
     p = hooks_sub.add_parser(
-        "sample", help="send a sample webhook of a type to the site's subscriptions of it"
+        "sample",
+        help="send a sample webhook of a type to the site's subscriptions of it",
+        description="Send a sample payload of a webhook type to the site's subscriptions of "
+        "that type, at once, marked `extras.sample`; --print shows the body instead.",
     )
-    p.add_argument("slug")
-    p.add_argument("type", choices=HOOK_TYPES)
+    p.add_argument("slug", help=slug_help)
+    p.add_argument("type", choices=HOOK_TYPES, help="the webhook type", metavar="TYPE")
     p.add_argument("--print", action="store_true", help="print the body, send nothing")
     p.set_defaults(func=cmd_sample)
 
     p = hooks_sub.add_parser(
-        "secret", help="show the signing secret; --rotate makes a new one with an overlap"
+        "secret",
+        help="show the signing secret; --rotate makes a new one with an overlap",
+        description="Show the site's webhook signing secret as JSON; --rotate replaces it, "
+        "the old one signing beside it for --overlap.",
     )
-    p.add_argument("slug")
-    p.add_argument("--rotate", action="store_true")
+    p.add_argument("slug", help=slug_help)
+    p.add_argument(
+        "--rotate", action="store_true", help="make a new secret; the old one keeps signing"
+    )
     p.add_argument(
         "--overlap", default="24h", help="how long the old secret keeps signing (default 24h)"
     )
     p.set_defaults(func=cmd_secret)
+
+    p = hooks_sub.add_parser(
+        "receive",
+        help="a local receiver that prints each webhook it gets as a JSON line",
+        description="Listen for webhooks and print each delivery as one JSON line (event, "
+        "delivery id, signature check, payload). For trying Goodword out: subscribe "
+        "http://127.0.0.1:PORT/ with allow_private_targets: true.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=9000, help="port to listen on (default 9000)")
+    p.add_argument(
+        "--secret",
+        help="the site's signing secret (`goodword webhooks secret SLUG`): check signatures "
+        "and answer 401 to a bad one",
+    )
+    p.add_argument("--count", type=int, help="exit after this many deliveries")
+    p.set_defaults(func=cmd_receive)

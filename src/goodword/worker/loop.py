@@ -15,6 +15,8 @@ from types import FrameType
 from django.db import DatabaseError
 
 from goodword.core.db import is_postgres
+from goodword.observability.logs import job_context
+from goodword.observability.metrics import observe_jobs
 from goodword.worker import queue
 
 log = logging.getLogger("goodword.worker")
@@ -56,7 +58,7 @@ class Worker:
                 if self.stopping.is_set():
                     queue.release(jobs[index:])
                     break
-                outcome = queue.run_one(job)
+                outcome = _run_observed(job)
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
             return outcomes
         if self._pool is None:
@@ -93,7 +95,7 @@ class Worker:
         from django.db import close_old_connections
 
         close_old_connections()
-        return queue.run_one(job)
+        return _run_observed(job)
 
     def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
         self.stopping.set()
@@ -145,7 +147,13 @@ class Worker:
             if self.stopping.is_set():
                 queue.release(rest[index:])
                 break
-            for outcome, count in queue.run_many(group).items():
+            sites = {job.site_id for job in group}
+            with job_context(
+                group[0].kind, [job.id for job in group], sites.pop() if len(sites) == 1 else None
+            ):
+                ran = queue.run_many(group)
+            observe_jobs(group[0].kind, ran)
+            for outcome, count in ran.items():
                 outcomes[outcome] = outcomes.get(outcome, 0) + count
         if concurrent:
             for outcome, count in self._run_concurrent(concurrent).items():
@@ -157,6 +165,14 @@ class Worker:
             **outcomes,
         )
         return len(jobs), outcomes.get("done", 0)
+
+
+def _run_observed(job: queue.Claimed) -> str:
+    """One job, with its kind and id on its log lines, counted in the metrics."""
+    with job_context(job.kind, [job.id], job.site_id):
+        outcome = queue.run_one(job)
+    observe_jobs(job.kind, {outcome: 1})
+    return outcome
 
 
 def _groups(jobs: list[queue.Claimed]) -> list[tuple[int, list[queue.Claimed]]]:

@@ -4,7 +4,9 @@ As the contract says, the rows are validated asynchronously: the request checks 
 of the body (an object whose `data` is a non-empty array of at most `settings.BATCH_MAX_ROWS`
 objects, 10,000 unless configured), stores the rows and answers `{"ok": true}` at once. The
 worker then stores each row as the single-origin endpoint would, or records why not; `goodword
-batches SLUG` shows both. The batch's id is in the `X-Goodword-Batch-Id` response header.
+batches SLUG` shows both. The answer carries the batch's id, `{"ok": true, "result":
+{"batch_id": N}}` (the contract's `{"ok": true}` plus a result a Talkable client ignores), and so
+does the `X-Goodword-Batch-Id` header; `goodword batches SLUG --wait N` follows it.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def _accept(request: HttpRequest, kind: str, payload: BatchBody) -> HttpResponse
         create_offers=payload.create_offers,
         client_ip=client_ip(request),
     )
-    response = ok()
+    response = ok({"batch_id": batch.pk})
     response["X-Goodword-Batch-Id"] = str(batch.pk)
     return response
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from goodword.observability.logs import set_site
 from goodword.sites.auth import SiteRef, authorize_site
 
 
@@ -11,4 +12,6 @@ def request_site(request: HttpRequest, site_slug: str | None = None) -> SiteRef:
     """`site_slug` from the JSON body when given, else from the query string."""
     if not site_slug:
         site_slug = request.GET.get("site_slug")
-    return authorize_site(request.auth, site_slug)  # type: ignore[attr-defined]
+    site = authorize_site(request.auth, site_slug)  # type: ignore[attr-defined]
+    set_site(site.slug)  # for the request's log lines
+    return site

@@ -1,0 +1,1 @@
+"""What an operator sees from outside: Prometheus metrics, structured logs, `goodword status`."""
