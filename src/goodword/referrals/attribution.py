@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from goodword.campaigns.running import campaign_running
+
 STICKY_ADVOCATE = "sticky_advocate"
 COUPON = "coupon"
 COOKIE = "cookie"
@@ -33,21 +35,6 @@ PRIORITY = (
     EVENT_CHAIN,
 )
 IP_WINDOW = timedelta(hours=1)
-LIVE_STATUSES = frozenset({"Live", "Test", "Scheduled"})
-
-
-def campaign_running(
-    status: str, starts_at: datetime | None, ends_at: datetime | None, at: datetime
-) -> bool:
-    """A campaign runs at `at` when it is Live or Test (or Scheduled with a start) and `at` is
-    inside its live period."""
-    if status not in LIVE_STATUSES:
-        return False
-    if status == "Scheduled" and starts_at is None:
-        return False
-    if starts_at is not None and at < starts_at:
-        return False
-    return ends_at is None or at < ends_at
 
 
 @dataclass(frozen=True)
