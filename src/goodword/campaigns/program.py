@@ -95,7 +95,7 @@ def forget_program(site_id: int | None = None) -> None:
 
 
 def program_for(site_id: int) -> Program:
-    return _programs.get(site_id, lambda: _load(site_id))
+    return _programs.get(site_id, _load)
 
 
 def _load(site_id: int) -> Program:

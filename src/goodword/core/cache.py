@@ -19,7 +19,8 @@ V = TypeVar("V")
 
 class TTLCache(Generic[K, V]):
     """`get(key, load)` answers from the cache while the entry is younger than `seconds`, else
-    calls `load()`, keeps its result and returns it. An exception from `load` is not cached.
+    calls `load(key)`, keeps its result and returns it. An exception from `load` is not cached.
+    (`load` takes the key so that callers pass a plain function: no closure made per call.)
 
     `seconds` may be a callable, read on every store, for a TTL that comes from settings. With
     `max_entries`, a full cache is emptied before the next store: entries are cheap to reload,
@@ -34,12 +35,12 @@ class TTLCache(Generic[K, V]):
         self._entries: dict[K, tuple[float, V]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: K, load: Callable[[], V]) -> V:
+    def get(self, key: K, load: Callable[[K], V]) -> V:
         stamp = time.monotonic()
         hit = self._entries.get(key)
         if hit is not None and hit[0] > stamp:
             return hit[1]
-        value = load()
+        value = load(key)
         ttl = self._seconds() if callable(self._seconds) else self._seconds
         with self._lock:
             if self._max_entries is not None and len(self._entries) >= self._max_entries:

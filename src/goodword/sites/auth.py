@@ -51,7 +51,7 @@ def site_for_key(raw_key: str) -> SiteRef:
     if not raw_key:
         raise Unauthorized("api_key_missing", _MISSING)
     key_hash = hashlib.sha256(raw_key.encode()).hexdigest()
-    return _by_key.get(key_hash, lambda: _verified(key_hash))
+    return _by_key.get(key_hash, _verified)
 
 
 def _verified(key_hash: str) -> SiteRef:
@@ -93,7 +93,7 @@ _MISSING = (
 
 def site_ref(site_id: int) -> SiteRef:
     """A SiteRef by id (workers know a job's site, not a key); kept as long as a key is."""
-    return _by_id.get(site_id, lambda: _ref_of(site_id))
+    return _by_id.get(site_id, _ref_of)
 
 
 def _ref_of(site_id: int) -> SiteRef:

@@ -25,13 +25,14 @@ def subscribed_types(site_id: int) -> frozenset[str]:
     """The hook types with at least one active subscription: a snapshot kept a few seconds, so
     the hot paths ask without a query. It only decides whether to look further: deliveries are
     made from the subscriptions as they are in the emitting transaction."""
-    return _types.get(
-        site_id,
-        lambda: frozenset(
-            Subscription.objects.filter(site_id=site_id, active=True)
-            .values_list("hook_type", flat=True)
-            .distinct()
-        ),
+    return _types.get(site_id, _active_types)
+
+
+def _active_types(site_id: int) -> frozenset[str]:
+    return frozenset(
+        Subscription.objects.filter(site_id=site_id, active=True)
+        .values_list("hook_type", flat=True)
+        .distinct()
     )
 
 
