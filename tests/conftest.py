@@ -70,7 +70,7 @@ def _fresh_key_cache():
 def _fresh_program_cache():
     """The per-process program cache is keyed by site id, and SQLite hands a rolled-back test's
     ids out again: a program cached by an earlier test must not leak into the next one."""
-    from goodword.sites.program import forget_program
+    from goodword.campaigns.program import forget_program
 
     forget_program()
     yield

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from goodword.core.money import CENT, MAX_AMOUNT, Money, to_amount
+from goodword.core.money import CENT, MAX_AMOUNT, to_amount
 
 
 @pytest.mark.parametrize(
@@ -69,10 +69,6 @@ def test_amounts_are_rounded_half_up_to_the_cent(value, expected):
 def test_what_is_not_a_money_amount_is_refused(value):
     with pytest.raises(ValueError):
         to_amount(value)
-
-
-def test_money_prints_amount_and_currency():
-    assert str(Money(amount=Decimal("5.00"), currency="EUR")) == "5.00 EUR"
 
 
 cents = st.integers(min_value=-int(MAX_AMOUNT * 100), max_value=int(MAX_AMOUNT * 100))

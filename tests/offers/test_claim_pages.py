@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 
 from goodword.campaigns.models import Campaign, Coupon
+from goodword.campaigns.program import forget_program
 from goodword.offers.models import AdvocateOffer, Claim, Visitor
-from goodword.sites.program import forget_program
 from tests.conftest import NOW
 from tests.referrals.program import (
     FRIEND_AGENT,

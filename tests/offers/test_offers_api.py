@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from goodword.campaigns.models import Campaign
+from goodword.campaigns.program import forget_program
 from goodword.offers.models import Claim, Share
-from goodword.sites.program import forget_program
 from tests.conftest import NOW, ApiClient
 from tests.factories import SiteFactory, make_key
 from tests.referrals.program import BASE_URL, build_program, click, join

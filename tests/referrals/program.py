@@ -11,10 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 from django.test import Client
 
 from goodword.campaigns.models import Campaign, Coupon, CouponList, Incentive
+from goodword.campaigns.program import forget_program
 from goodword.core.clock import now
 from goodword.referrals.models import Referral
 from goodword.sites.models import FraudSettings, Site, SiteSettings
-from goodword.sites.program import forget_program
 
 BASE_URL = "https://refer.example.com"
 DESTINATION = "https://shop.example.com/landing?src=ref"

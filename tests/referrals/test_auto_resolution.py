@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
+from goodword.campaigns.program import forget_program
 from goodword.core.clock import now
 from goodword.referrals.models import ReferralEvent
-from goodword.referrals.resolution import RESOLVE, resolutions_retime
+from goodword.referrals.services import RESOLVE, resolutions_retime
 from goodword.sites.models import FraudSettings
-from goodword.sites.program import forget_program
 from goodword.worker.loop import drain
 from goodword.worker.models import Job
 from tests.referrals.program import (

@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
+from goodword.campaigns.program import forget_program
 from goodword.offers.models import AdvocateOffer, Claim, Share, ShareRecipient
 from goodword.referrals.models import Referral, ReferralEvent
-from goodword.sites.program import forget_program
 from tests.conftest import NOW
 from tests.referrals.program import (
     FRIEND_IP,

@@ -7,11 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 from goodword.campaigns.models import Campaign, Coupon, CouponList, Incentive
+from goodword.campaigns.program import forget_program
 from goodword.core.clock import now
 from goodword.referrals.models import Referral
 from goodword.rewards.models import Reward
 from goodword.sites.models import FraudSettings, Site
-from goodword.sites.program import forget_program
 from tests.referrals.program import buy, friend_clicks, join, referral_of
 
 

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from goodword.campaigns.models import Coupon
+from goodword.campaigns.program import forget_program
 from goodword.referrals.models import Referral
 from goodword.rewards.models import Reward
-from goodword.sites.program import forget_program
 from tests.conftest import NOW
 from tests.referrals.program import build_program, buy, put_status
 from tests.rewards.program import (

@@ -13,12 +13,12 @@ import pytest
 import requests
 
 from goodword.campaigns.models import Coupon, CouponList
+from goodword.campaigns.program import forget_program
 from goodword.campaigns.services import coupons_import
 from goodword.core.clock import now
 from goodword.referrals.models import Referral, ReferralEvent
 from goodword.rewards.models import Reward
 from goodword.sites.models import FraudSettings
-from goodword.sites.program import forget_program
 from goodword.worker.models import Job
 from goodword.worker.queue import LEASE
 from tests.conftest import ApiClient, ApiSite, postgres_only

@@ -7,6 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from goodword.api.v2.errors import http_status
+from goodword.core import cache
 from goodword.core.clock import now
 from goodword.core.errors import NotFound, Unauthorized, ValidationFailed
 from goodword.sites import auth
@@ -22,9 +24,9 @@ def site_and_key(db):
 
 
 def later(monkeypatch, seconds: float) -> None:
-    """Move auth's monotonic clock forward (time-machine leaves monotonic alone)."""
+    """Move the key cache's monotonic clock forward (time-machine leaves monotonic alone)."""
     real = time.monotonic
-    monkeypatch.setattr(auth, "time", SimpleNamespace(monotonic=lambda: real() + seconds))
+    monkeypatch.setattr(cache, "time", SimpleNamespace(monotonic=lambda: real() + seconds))
 
 
 def test_an_active_key_gives_its_site(site_and_key):
@@ -38,7 +40,7 @@ def test_a_missing_or_unknown_key_is_unauthorized(db, raw, code):
     with pytest.raises(Unauthorized) as exc:
         auth.site_for_key(raw)
     assert exc.value.code == code
-    assert exc.value.status == 401
+    assert http_status(exc.value) == 401
 
 
 def test_a_verified_key_is_answered_from_the_cache(site_and_key, django_assert_num_queries):
@@ -105,7 +107,10 @@ def test_authorize_site_accepts_only_the_keys_own_site(site_and_key):
     assert wrong.value.code == "api_key_wrong_site"
     with pytest.raises(NotFound) as unknown:
         auth.authorize_site(ref, "no-such-site")
-    assert (unknown.value.status, unknown.value.message) == (400, "No site found by `site_slug`.")
+    assert (http_status(unknown.value), unknown.value.message) == (
+        400,
+        "No site found by `site_slug`.",
+    )
     for missing in (None, ""):
         with pytest.raises(ValidationFailed):
             auth.authorize_site(ref, missing)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from goodword.api.v2.errors import http_status
 from goodword.core.errors import DomainError, NotFound, ValidationFailed
 from goodword.sites.models import ApiKey, Site
 from goodword.sites.selectors import api_key_list, site_get
@@ -72,7 +73,7 @@ def test_site_create_refuses_a_bad_slug(db, slug):
 
     # then it says so and creates nothing
     assert exc.value.code == "invalid_slug"
-    assert exc.value.status == 400
+    assert http_status(exc.value) == 400
     assert not Site.objects.exists()
     assert not ApiKey.objects.exists()
 

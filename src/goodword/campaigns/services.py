@@ -13,6 +13,7 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.db.models.functions import Coalesce
 
+from goodword.campaigns.locks import coupon_list_lock
 from goodword.campaigns.models import Coupon, CouponList
 from goodword.core.clock import now
 from goodword.core.db import is_postgres
@@ -64,7 +65,7 @@ def coupons_import(*, site: Site, coupon_list: CouponList, codes: Iterable[str])
     seen = 0
     with transaction.atomic():
         # Imports into one list run one at a time, so the count difference is exactly ours.
-        CouponList.objects.select_for_update().filter(pk=coupon_list.pk).first()
+        coupon_list_lock(id=coupon_list.pk)
         before = Coupon.objects.filter(coupon_list=coupon_list).count()
         with connection.cursor() as cursor:
             for batch in _batches(_clean(codes), IMPORT_BATCH_SIZE):

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Count, Model, ProtectedError
 
 from goodword.campaigns.models import Campaign, CampaignStatus, CouponList, Incentive
+from goodword.campaigns.program import forget_program
 from goodword.config.schema import (
     CampaignSpec,
     ExistingCouponList,
@@ -27,8 +28,9 @@ from goodword.config.schema import (
 )
 from goodword.core.clock import now
 from goodword.core.errors import DomainError
+from goodword.referrals.services import resolutions_retime
+from goodword.sites.locks import site_lock
 from goodword.sites.models import BlocklistEntry, FraudSettings, Site, SiteSettings
-from goodword.sites.program import forget_program
 from goodword.sites.services import site_create
 from goodword.webhooks.selectors import forget_hooks
 
@@ -88,7 +90,7 @@ def config_apply(*, document: Any, dry_run: bool = False) -> ApplyReport:
     with transaction.atomic():
         slug = peek_site_slug(document)
         # The lock makes two applies of one site run one after the other.
-        site = Site.objects.select_for_update().filter(slug=slug).first() if slug else None
+        site = site_lock(slug=slug) if slug else None
         program = program_validate(document, existing_coupon_lists=_existing_coupon_lists(site))
         report = ApplyReport(site_slug=program.site.slug, dry_run=dry_run)
         site = _Applier(program, report).apply(site)
@@ -99,8 +101,6 @@ def config_apply(*, document: Any, dry_run: bool = False) -> ApplyReport:
             site_id = site.pk
             if any(c.kind == "fraud_settings" and c.action != "unchanged" for c in report.changes):
                 # Waiting referrals follow the new approval settings (in this transaction).
-                from goodword.referrals.resolution import resolutions_retime
-
                 resolutions_retime(site_id=site_id)
             # This process sees the new program at once; others within their cache's TTL.
             transaction.on_commit(lambda: forget_program(site_id))

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    """A rule said no. `code` is stable (tests and the portal match on it); `message` is what
-    a merchant's engineer reads, in the Talkable wording where the contract has one."""
+    """A rule said no. `code` is stable (tests, the portal and the API's status mapping match
+    on it); `message` is what a merchant's engineer reads, in the Talkable wording where the
+    contract has one."""
 
-    status = 400
-
-    def __init__(self, code: str, message: str, *, status: int | None = None) -> None:
+    def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
-        if status is not None:
-            self.status = status
 
 
 class NotFound(DomainError):
@@ -26,4 +23,4 @@ class ValidationFailed(DomainError):
 
 
 class Unauthorized(DomainError):
-    status = 401
+    pass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
@@ -23,12 +22,3 @@ def to_amount(value: object) -> Decimal:
     if not amount.is_finite() or abs(amount) > MAX_AMOUNT:
         raise ValueError("out of range")
     return amount
-
-
-@dataclass(frozen=True, slots=True)
-class Money:
-    amount: Decimal
-    currency: str
-
-    def __str__(self) -> str:
-        return f"{self.amount} {self.currency}"

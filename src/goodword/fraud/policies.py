@@ -109,25 +109,10 @@ def normalise_email(email: str) -> str | None:
     return f"{local}@{domain}"
 
 
-def edit_distance(a: str, b: str) -> int:
-    """Optimal-string-alignment distance (restricted Damerau-Levenshtein): insertions,
-    deletions, substitutions and swaps of two adjacent characters each cost 1."""
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        current = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        previous2, previous = previous, current
-    return previous[len(b)]
-
-
 def within_one_edit(a: str, b: str) -> bool:
-    """`edit_distance(a, b) <= 1` in linear time: screening runs for every referral and emails
-    come from the merchant unchecked for length."""
+    """The two strings are at most one insertion, deletion, substitution or swap of two
+    adjacent characters apart, decided in linear time: screening runs for every referral and
+    emails come from the merchant unchecked for length."""
     if len(a) > len(b):
         a, b = b, a
     if len(b) - len(a) > 1:

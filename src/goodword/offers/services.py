@@ -11,9 +11,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from goodword.campaigns.models import IncentiveReason
+from goodword.campaigns.program import CampaignInfo, Program, program_for
 from goodword.core.clock import now
 from goodword.core.codes import short_code
 from goodword.core.errors import NotFound, ValidationFailed
+from goodword.offers.locks import claim_lock
 from goodword.offers.models import (
     AdvocateOffer,
     Claim,
@@ -26,7 +28,6 @@ from goodword.origins.models import Origin, OriginType
 from goodword.rewards.models import Reward
 from goodword.rewards.services import reward_for_offer_action
 from goodword.sites.auth import SiteRef
-from goodword.sites.program import CampaignInfo, Program, program_for
 from goodword.webhooks.emitters import claim_signup_emit, offer_signup_emit, post_share_emit
 
 # Channels that are not social sharing channels (Talkable refuses them for claim links).
@@ -299,9 +300,7 @@ def _lock_or_create_claim(
     """The visitor's claim on the offer, locked; made on the first click. Simultaneous first
     clicks (one browser, several tabs) meet at the unique index and share one claim."""
     for _ in range(3):
-        claim = (
-            Claim.objects.select_for_update().filter(offer=offer, visitor_uuid=visitor_uuid).first()
-        )
+        claim = claim_lock(offer_id=offer.pk, visitor_uuid=visitor_uuid)
         if claim is not None:
             return claim
         try:

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 
 from goodword.core.clock import now
+from goodword.origins.locks import origin_batch_lock
 from goodword.origins.models import OriginBatch, OriginBatchChunk, OriginBatchError
 from goodword.sites.auth import SiteRef
 from goodword.sites.models import Site
@@ -81,7 +82,7 @@ def origin_batch_record(
         for e in errors
     )
     OriginBatchChunk.objects.filter(pk=chunk.pk).delete()
-    batch = OriginBatch.objects.select_for_update().get(pk=chunk.batch_id)
+    batch = origin_batch_lock(id=chunk.batch_id)
     batch.stored += stored
     batch.failed += len(errors)
     # The row lock above waits for any other chunk of this batch being recorded, so the last

@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 
 from goodword.core.clock import now
 from goodword.core.errors import DomainError
+from goodword.people.locks import people_lock
 from goodword.people.models import Person
 from goodword.people.selectors import person_find
 from goodword.webhooks.emitters import unsubscribe_emit
@@ -16,7 +17,7 @@ EMAIL_MAX = 254
 def person_unsubscribe(*, site_id: int, person_slug: str) -> Person:
     """Mark a person unsubscribed (once: a repeat keeps the first time and tells nobody twice).
     An unknown slug that is a valid email is a new person, unsubscribed from the start, so a
-    later signup cannot email them; anything else is refused as Talkable does (422)."""
+    later signup cannot email them; anything else is refused as Talkable does (`person_invalid`)."""
     from goodword.api.v2.origin_schemas import EMAIL_RE
 
     stamp = now()
@@ -27,7 +28,7 @@ def person_unsubscribe(*, site_id: int, person_slug: str) -> Person:
             email = person_slug.strip().lower()
             if len(email) > EMAIL_MAX or not EMAIL_RE.match(email):
                 raise DomainError(
-                    "person_invalid", "Validation failed: Email isn't valid", status=422
+                    "person_invalid", "Validation failed: Email isn't valid"
                 ) from None
             try:
                 with transaction.atomic():
@@ -36,7 +37,7 @@ def person_unsubscribe(*, site_id: int, person_slug: str) -> Person:
                     )
             except IntegrityError:  # made concurrently by an origin: use that one
                 person = Person.objects.get(site_id=site_id, email=email)
-        locked = Person.objects.select_for_update().get(pk=person.pk)
+        (locked,) = people_lock(ids=[person.pk])
         if locked.unsubscribed_at is None:
             locked.unsubscribed_at = stamp
             locked.updated_at = stamp

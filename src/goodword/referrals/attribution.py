@@ -11,43 +11,22 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-STICKY_ADVOCATE = "sticky_advocate"
-COUPON = "coupon"
-COOKIE = "cookie"
-GATED_EMAIL = "gated_email"
-PHONE_NUMBER = "phone_number"
-SHARE_EMAIL = "share_email"
-IP_ADDRESS = "ip_address"
-EVENT_CHAIN = "event_chain"
+from goodword.campaigns.running import campaign_running
+from goodword.referrals.models import TrackMethod as M
 
 # Staff-made methods (manually_generated, force_manually_generated) come first but are not
 # found by attribution: staff create those referrals directly.
 PRIORITY = (
-    STICKY_ADVOCATE,
-    COUPON,
-    COOKIE,
-    GATED_EMAIL,
-    PHONE_NUMBER,
-    SHARE_EMAIL,
-    IP_ADDRESS,
-    EVENT_CHAIN,
+    M.STICKY_ADVOCATE,
+    M.COUPON,
+    M.COOKIE,
+    M.GATED_EMAIL,
+    M.PHONE_NUMBER,
+    M.SHARE_EMAIL,
+    M.IP_ADDRESS,
+    M.EVENT_CHAIN,
 )
 IP_WINDOW = timedelta(hours=1)
-LIVE_STATUSES = frozenset({"Live", "Test", "Scheduled"})
-
-
-def campaign_running(
-    status: str, starts_at: datetime | None, ends_at: datetime | None, at: datetime
-) -> bool:
-    """A campaign runs at `at` when it is Live or Test (or Scheduled with a start) and `at` is
-    inside its live period."""
-    if status not in LIVE_STATUSES:
-        return False
-    if status == "Scheduled" and starts_at is None:
-        return False
-    if starts_at is not None and at < starts_at:
-        return False
-    return ends_at is None or at < ends_at
 
 
 @dataclass(frozen=True)
@@ -119,14 +98,14 @@ def _not_self(c: Candidate, origin: FriendOrigin) -> bool:
 
 
 ELIGIBLE: dict[str, Callable[[Candidate, FriendOrigin], bool]] = {
-    STICKY_ADVOCATE: lambda c, o: _by_offer(c, o) and _not_self(c, o),
-    COUPON: _by_offer,
-    COOKIE: _by_claim,
-    GATED_EMAIL: _by_claim,
-    PHONE_NUMBER: _by_claim,
-    SHARE_EMAIL: _by_claim,
-    IP_ADDRESS: _by_ip,
-    EVENT_CHAIN: lambda c, o: _by_offer(c, o) and _not_self(c, o),
+    M.STICKY_ADVOCATE: lambda c, o: _by_offer(c, o) and _not_self(c, o),
+    M.COUPON: _by_offer,
+    M.COOKIE: _by_claim,
+    M.GATED_EMAIL: _by_claim,
+    M.PHONE_NUMBER: _by_claim,
+    M.SHARE_EMAIL: _by_claim,
+    M.IP_ADDRESS: _by_ip,
+    M.EVENT_CHAIN: lambda c, o: _by_offer(c, o) and _not_self(c, o),
 }
 
 
@@ -137,7 +116,7 @@ def attribute(
     for candidate in candidates:
         by_method.setdefault(candidate.method, []).append(candidate)
     for method in PRIORITY:
-        if method == STICKY_ADVOCATE and not sticky_advocate:
+        if method == M.STICKY_ADVOCATE and not sticky_advocate:
             continue
         eligible = [c for c in by_method.get(method, ()) if ELIGIBLE[method](c, origin)]
         if not eligible:

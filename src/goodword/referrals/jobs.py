@@ -6,20 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from goodword.campaigns.services import coupons_record_use
-from goodword.core.clock import now
-from goodword.origins.models import Origin
 from goodword.origins.selectors import origin_for_attribution
-from goodword.referrals.approval import resolution
-from goodword.referrals.models import Actor, Referral
-from goodword.referrals.resolution import RESOLVE, approval_settings
 from goodword.referrals.services import (
     ATTRIBUTE,
-    ActorRef,
+    RESOLVE,
     referral_for_origin,
-    referrals_transition,
+    referrals_resolve,
 )
 from goodword.sites.auth import site_ref
-from goodword.sites.program import program_for
 from goodword.worker import queue
 
 
@@ -56,40 +50,8 @@ def resolve_referral(job: queue.Claimed) -> None:
 
 @queue.batch_handler(RESOLVE)
 def resolve_referrals(jobs: list[queue.Claimed]) -> dict[int, datetime]:
-    """Many resolve jobs at once: the referrals locked in primary-key order, the due ones moved
-    together per site and outcome. Returns the jobs whose time moved later."""
-    by_referral: dict[int, list[queue.Claimed]] = {}
-    for job in jobs:
-        if job.ref_id is not None:
-            by_referral.setdefault(job.ref_id, []).append(job)
-    referrals = list(
-        Referral.objects.select_for_update().filter(pk__in=list(by_referral)).order_by("pk")
-    )
-    origin_at = dict(
-        Origin.objects.filter(pk__in=[r.origin_id for r in referrals]).values_list(
-            "id", "occurred_at"
-        )
-    )
-    stamp = now()
-    later: dict[int, datetime] = {}
-    moves: dict[tuple[int, str], list[tuple[Referral, str, str]]] = {}
-    for referral in referrals:
-        due = resolution(
-            status=referral.status,
-            settings=approval_settings(program_for(referral.site_id)),
-            origin_at=origin_at[referral.origin_id],
-            status_since=referral.updated_at,
-        )
-        if due is None:
-            continue  # resolved meanwhile, or the settings say wait for a person
-        if due.due_at > stamp:
-            for job in by_referral[referral.pk]:
-                later[job.id] = due.due_at
-            continue
-        moves.setdefault((referral.site_id, due.to_status), []).append(
-            (referral, due.to_status, due.reason)
-        )
-    actor = ActorRef(Actor.AUTOMATIC, "approval settings")
-    for group in moves.values():
-        referrals_transition(moves=group, actor=actor)
-    return later
+    """Many resolve jobs at once (referrals_resolve). Returns the jobs whose time moved later."""
+    later = referrals_resolve(ids=[job.ref_id for job in jobs if job.ref_id is not None])
+    return {
+        job.id: later[job.ref_id] for job in jobs if job.ref_id is not None and job.ref_id in later
+    }

@@ -205,6 +205,24 @@ def _uuid_text(value: Any) -> str | None:
         return None
 
 
+def _seen(
+    cookies: set[str],
+    ips: set[str],
+    pairs: set[tuple[str, str]],
+    cookie: str | None,
+    ip: str | None,
+    agent: str | None,
+) -> None:
+    """Note where a party was seen: its browser's cookie, its IP, and the IP with the browser's
+    user agent."""
+    if cookie:
+        cookies.add(cookie)
+    if ip:
+        ips.add(ip)
+        if agent:
+            pairs.add((ip, agent))
+
+
 def fraud_facts(*, origin: Origin, offer_id: int, claim_id: int | None) -> ReferralFacts:
     """What the policies compare, for the advocate of `offer_id` and this friend origin: one
     query (the offer and advocate, the advocate's recent origins, the friend's claim, and
@@ -251,27 +269,14 @@ def fraud_facts(*, origin: Origin, offer_id: int, claim_id: int | None) -> Refer
         cookie = _uuid_text(row_uuid)
         if kind == "offer":
             adv_email = email
-            if cookie:
-                adv_cookies.add(cookie)
-            if row_ip:
-                adv_ips.add(row_ip)
-                if agent:
-                    adv_pairs.add((row_ip, agent))
-        elif kind == "origin":
-            if cookie:
-                adv_cookies.add(cookie)
-            if row_ip:
-                adv_ips.add(row_ip)
+            _seen(adv_cookies, adv_ips, adv_pairs, cookie, row_ip, agent)
+        elif kind == "origin":  # an origin row has no user agent
+            _seen(adv_cookies, adv_ips, adv_pairs, cookie, row_ip, None)
             address, _, zip_code = str(extra or "").rpartition("|")
             if address or zip_code:
                 adv_ship.add((_s(address), _s(zip_code)))
         elif kind == "claim":
-            if cookie:
-                friend_cookies.add(cookie)
-            if row_ip:
-                friend_ips.add(row_ip)
-                if agent:
-                    friend_pairs.add((row_ip, agent))
+            _seen(friend_cookies, friend_ips, friend_pairs, cookie, row_ip, agent)
         elif kind == "cross":
             crossed = True
     friend_ship = (

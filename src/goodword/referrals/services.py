@@ -12,24 +12,27 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from goodword.campaigns.program import Program, forget_program, program_for
 from goodword.core.clock import now
 from goodword.core.db import fetch, is_postgres
 from goodword.core.errors import DomainError, NotFound
 from goodword.fraud.screening import screen
+from goodword.origins.locks import origin_lock
 from goodword.origins.models import Origin, OriginType
 from goodword.referrals import selectors
-from goodword.referrals.approval import resolution
 from goodword.referrals.attribution import FriendOrigin, attribute
+from goodword.referrals.locks import referrals_lock, referrals_lock_for_origins
 from goodword.referrals.models import Actor, Referral, ReferralEvent, ReferralStatus
-from goodword.referrals.resolution import RESOLVE, approval_settings, schedule_resolution
-from goodword.referrals.transitions import FINAL, check_transition
+from goodword.referrals.resolution import ApprovalSettings, resolution
+from goodword.referrals.transitions import FINAL, REVIEWABLE, check_transition
 from goodword.rewards.services import rewards_sync
 from goodword.sites.auth import SiteRef
-from goodword.sites.program import program_for
 from goodword.worker import queue
 
-# The worker job that attributes and screens a friend's origin (referrals/jobs.py runs it).
+# The worker jobs (referrals/jobs.py runs them): attribution and screening of a friend's
+# origin, and the automatic resolution of a waiting referral.
 ATTRIBUTE = "attribute"
+RESOLVE = "resolve"
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class ActorRef:
 
 
 ENGINE = ActorRef(Actor.ENGINE)
+AUTOMATIC = ActorRef(Actor.AUTOMATIC, "approval settings")
 
 # Called inside the transaction with referrals that just changed status (webhooks).
 moved_listeners: list[Callable[[list[Referral]], None]] = []
@@ -207,25 +211,28 @@ def origin_by_slug(*, site: SiteRef, origin_slug: str) -> Origin:
     return origin
 
 
-def _lock_referral(origin: Origin) -> Referral | None:
-    return Referral.objects.select_for_update().filter(origin=origin).first()
+def _referral_of(origin: Origin) -> Referral | None:
+    """The origin's referral, locked (an origin has at most one)."""
+    locked = referrals_lock_for_origins(origin_ids=[origin.pk])
+    return locked[0] if locked else None
 
 
 def referral_transition(
     *, referral: Referral, to_status: str, actor: ActorRef, reason: str = ""
 ) -> Referral:
     """Move a locked referral to `to_status` and record the event. Caller holds the lock."""
-    if referral.status == to_status:
-        return referral
-    check_transition(referral.status, to_status)
     referrals_transition(moves=[(referral, to_status, reason)], actor=actor)
     return referral
 
 
 def referrals_transition(*, moves: list[tuple[Referral, str, str]], actor: ActorRef) -> None:
-    """Apply checked status moves (referral, to status, reason) to locked referrals of one
-    site: their events, their statuses, their resolution jobs and their rewards, with a few
-    statements for the lot."""
+    """Apply status moves (referral, to status, reason) to locked referrals of one site: their
+    events, their statuses, their resolution jobs and their rewards, with a few statements for
+    the lot. Every move passes the transition table first (an illegal one raises and nothing
+    is applied); setting the current status again is a no-op."""
+    moves = [move for move in moves if move[0].status != move[1]]
+    for referral, to_status, _ in moves:
+        check_transition(referral.status, to_status)
     if not moves:
         return
     stamp = now()
@@ -258,7 +265,7 @@ def referrals_transition(*, moves: list[tuple[Referral, str, str]], actor: Actor
         queue.cancel(kind=RESOLVE, ref_ids=final)
     for referral in referrals:
         if referral.status not in FINAL:
-            schedule_resolution(referral=referral)
+            resolution_schedule(referral=referral)
     rewards_sync(referrals=referrals)
     for listener in moved_listeners:
         listener(referrals)
@@ -277,7 +284,7 @@ def referral_set_status(
     origin = origin_by_slug(site=site, origin_slug=origin_slug)
     settle_attribution(origin=origin)
     with transaction.atomic():
-        referral = _lock_referral(origin)
+        referral = _referral_of(origin)
         if referral is None:
             return None
         return referral_transition(referral=referral, to_status=status, actor=actor, reason=reason)
@@ -295,7 +302,7 @@ def origin_refund(
     settle_attribution(origin=origin)
     program = program_for(site.id)
     with transaction.atomic():
-        locked = Origin.objects.select_for_update().get(pk=origin.pk)
+        locked = origin_lock(id=origin.pk)
         if locked.refunded_at is not None:
             raise DomainError("already_refunded", "Origin has already been refunded")
         if (
@@ -316,11 +323,8 @@ def origin_refund(
             or locked.refund_subtotal >= locked.subtotal
         )
         if program.void_on_refund and fully:
-            referral = _lock_referral(locked)
-            if referral is not None and referral.status in (
-                ReferralStatus.PENDING,
-                ReferralStatus.FLAGGED,
-            ):
+            referral = _referral_of(locked)
+            if referral is not None and referral.status in REVIEWABLE:
                 referral_transition(
                     referral=referral,
                     to_status=ReferralStatus.VOIDED,
@@ -336,8 +340,8 @@ def settle_attribution(*, origin: Origin, wait_seconds: float = 5.0) -> None:
     A merchant may approve or refund an order right after reporting it; the referral must not
     be missed because the worker has not reached it yet. The job runs here, even if it waits
     for a retry; if another worker holds it, this waits for that worker. If it still has not
-    run (it keeps failing, or its worker died holding it), the caller gets a 409 to retry
-    rather than a success that silently applied to no referral."""
+    run (it keeps failing, or its worker died holding it), the caller is told to retry
+    (`attribution_pending`) rather than given a success that silently applied to no referral."""
     deadline = time.monotonic() + wait_seconds
     while queue.pending_for(kind=ATTRIBUTE, ref_id=origin.pk):
         for job in queue.claim(limit=1, kind=ATTRIBUTE, ref_id=origin.pk, due_only=False):
@@ -348,6 +352,79 @@ def settle_attribution(*, origin: Origin, wait_seconds: float = 5.0) -> None:
             raise DomainError(
                 "attribution_pending",
                 "The referral for this origin is still being screened; retry in a few seconds",
-                status=409,
             )
         time.sleep(0.05)
+
+
+def approval_settings(program: Program) -> ApprovalSettings:
+    """The site's approval settings as the resolution rule reads them."""
+    return ApprovalSettings(
+        mode=program.approval_mode,
+        delay_seconds=program.approval_delay_seconds,
+        flagged_resolution=program.flagged_resolution,
+        flagged_delay_seconds=program.flagged_delay_seconds,
+    )
+
+
+def resolution_schedule(*, referral: Referral, program: Program | None = None) -> None:
+    """(Re)place the referral's `resolve` job for its current status and the site's settings.
+    Call inside the transaction that changed the referral or the settings."""
+    program = program or program_for(referral.site_id)
+    queue.cancel(kind=RESOLVE, ref_ids=[referral.pk])
+    origin_at = Origin.objects.filter(pk=referral.origin_id).values_list("occurred_at", flat=True)
+    due = resolution(
+        status=referral.status,
+        settings=approval_settings(program),
+        origin_at=origin_at.get(),
+        status_since=referral.updated_at,
+    )
+    if due is not None:
+        queue.enqueue(
+            site_id=referral.site_id, kind=RESOLVE, ref_id=referral.pk, run_after=due.due_at
+        )
+
+
+def resolutions_retime(*, site_id: int) -> int:
+    """After the site's approval settings changed: every waiting referral's job moves to its
+    new time (or goes, or comes, with the mode). Returns how many referrals were looked at."""
+    forget_program(site_id)
+    program = program_for(site_id)
+    count = 0
+    waiting = Referral.objects.filter(site_id=site_id, status__in=REVIEWABLE)
+    for referral in waiting.iterator(chunk_size=1000):
+        resolution_schedule(referral=referral, program=program)
+        count += 1
+    return count
+
+
+def referrals_resolve(*, ids: list[int]) -> dict[int, datetime]:
+    """Resolve the due ones of these referrals by themselves (the `resolve` jobs): locked in
+    primary-key order, moved together per site and outcome through the transition table.
+    Returns the referrals whose time moved later since their job was scheduled, with it."""
+    referrals = referrals_lock(ids=ids)
+    origin_at = dict(
+        Origin.objects.filter(pk__in=[r.origin_id for r in referrals]).values_list(
+            "id", "occurred_at"
+        )
+    )
+    stamp = now()
+    later: dict[int, datetime] = {}
+    moves: dict[tuple[int, str], list[tuple[Referral, str, str]]] = {}
+    for referral in referrals:
+        due = resolution(
+            status=referral.status,
+            settings=approval_settings(program_for(referral.site_id)),
+            origin_at=origin_at[referral.origin_id],
+            status_since=referral.updated_at,
+        )
+        if due is None:
+            continue  # resolved meanwhile, or the settings say wait for a person
+        if due.due_at > stamp:
+            later[referral.pk] = due.due_at
+            continue
+        moves.setdefault((referral.site_id, due.to_status), []).append(
+            (referral, due.to_status, due.reason)
+        )
+    for group in moves.values():
+        referrals_transition(moves=group, actor=AUTOMATIC)
+    return later

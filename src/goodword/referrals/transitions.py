@@ -6,6 +6,7 @@ from goodword.core.errors import DomainError
 from goodword.referrals.models import ReferralStatus as S
 
 FINAL = frozenset({S.APPROVED, S.VOIDED})
+# Waiting for a decision: these resolve by themselves (approval settings) and a refund voids them.
 REVIEWABLE = frozenset({S.PENDING, S.FLAGGED})
 
 # from-status -> statuses it may move to. Setting the current status again is a no-op, handled

@@ -15,6 +15,7 @@ from django.db.models import Prefetch
 from goodword.campaigns.models import Coupon, CouponList
 from goodword.core.clock import now
 from goodword.referrals import services as referral_services
+from goodword.referrals.locks import referrals_lock
 from goodword.referrals.models import Referral, ReferralStatus
 from goodword.rewards import services as reward_services
 from goodword.rewards.models import Reward, RewardStatus
@@ -143,9 +144,10 @@ def pay_after_referral_webhook(delivery: Any) -> None:
     subject = delivery.subject or ""
     if not subject.startswith("referral:"):
         return
-    referral = Referral.objects.select_for_update().filter(pk=int(subject.split(":", 1)[1])).first()
-    if referral is None:
+    locked = referrals_lock(ids=[int(subject.split(":", 1)[1])])
+    if not locked:
         return
+    referral = locked[0]
     waiting = list(
         Reward.objects.filter(
             referral=referral,

@@ -22,16 +22,18 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 
 from goodword.campaigns.models import IncentiveReason, IncentiveType
+from goodword.campaigns.program import CampaignInfo, IncentiveInfo, Program, program_for
 from goodword.campaigns.services import coupons_take
 from goodword.core.clock import now
 from goodword.core.db import is_postgres
 from goodword.offers.models import AdvocateOffer, Claim, Share
 from goodword.origins.models import Origin, OriginType
+from goodword.people.locks import people_lock
 from goodword.people.models import Person
 from goodword.referrals.models import Referral, ReferralStatus, TrackMethod
 from goodword.rewards.criteria import Criteria, RewardFacts, evaluate
+from goodword.rewards.locks import rewards_lock_waiting
 from goodword.rewards.models import GIVEN, Reward, RewardStatus
-from goodword.sites.program import CampaignInfo, IncentiveInfo, Program, program_for
 from goodword.worker import queue
 
 # Worker job: pay the rewards of a coupon list that waited for codes (after an import).
@@ -102,7 +104,7 @@ def _lock_people(person_ids: Iterable[int]) -> None:
     """Advocates' row locks, in primary-key order: caps and uniqueness are decided under them."""
     ids = sorted(set(person_ids))
     if ids and is_postgres():
-        list(Person.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
+        people_lock(ids=ids)
 
 
 def _currency(incentive: IncentiveInfo, site_currency: str) -> str:
@@ -617,13 +619,7 @@ def rewards_waiting_enqueue(*, site_id: int, coupon_list_id: int) -> None:
 def rewards_pay_waiting(*, coupon_list_id: int, limit: int = WAITING_BATCH) -> int:
     """Pay rewards of a list that waited for codes, oldest first, while codes last. Returns how
     many were paid."""
-    # Not SKIP LOCKED: a reward another transaction holds is waited for, not left behind.
-    lock = Reward.objects.select_for_update()
-    waiting = list(
-        lock.filter(coupon_list_id=coupon_list_id, status=RewardStatus.WAITING).order_by("id")[
-            :limit
-        ]
-    )
+    waiting = rewards_lock_waiting(coupon_list_id=coupon_list_id, limit=limit)
     if not waiting:
         return 0
     paid = rewards_pay(waiting, now())

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import threading
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
 
+from goodword.core.cache import TTLCache
 from goodword.core.errors import NotFound, Unauthorized, ValidationFailed
 from goodword.sites.models import ApiKey, Site
 
@@ -29,20 +28,22 @@ class SiteRef:
     currency: str
 
 
-_cache: dict[str, tuple[float, SiteRef]] = {}
-_lock = threading.Lock()
+def _key_ttl() -> float:
+    return float(settings.API_KEY_CACHE_SECONDS)
+
+
 _MAX_CACHED = 10_000
+_by_key: TTLCache[str, SiteRef] = TTLCache(seconds=_key_ttl, max_entries=_MAX_CACHED)
+_by_id: TTLCache[int, SiteRef] = TTLCache(seconds=_key_ttl, max_entries=_MAX_CACHED)
 
 
 def forget_key(key_hash: str) -> None:
-    with _lock:
-        _cache.pop(key_hash, None)
+    _by_key.forget(key_hash)
 
 
 def clear_cache() -> None:
-    with _lock:
-        _cache.clear()
-        _refs.clear()
+    _by_key.clear()
+    _by_id.clear()
 
 
 def site_for_key(raw_key: str) -> SiteRef:
@@ -50,20 +51,15 @@ def site_for_key(raw_key: str) -> SiteRef:
     if not raw_key:
         raise Unauthorized("api_key_missing", _MISSING)
     key_hash = hashlib.sha256(raw_key.encode()).hexdigest()
-    now = time.monotonic()
-    hit = _cache.get(key_hash)
-    if hit is not None and hit[0] > now:
-        return hit[1]
+    return _by_key.get(key_hash, _verified)
+
+
+def _verified(key_hash: str) -> SiteRef:
     row = _lookup(key_hash)
     # The index found the row by hash; compare_digest keeps the final check constant-time.
     if row is None or not hmac.compare_digest(row[0], key_hash):
         raise Unauthorized("api_key_invalid", "Invalid API key.")
-    ref = SiteRef(id=row[1], slug=row[2], currency=row[3])
-    with _lock:
-        if len(_cache) >= _MAX_CACHED:
-            _cache.clear()
-        _cache[key_hash] = (now + settings.API_KEY_CACHE_SECONDS, ref)
-    return ref
+    return SiteRef(id=row[1], slug=row[2], currency=row[3])
 
 
 def _lookup(key_hash: str) -> tuple[str, int, str, str] | None:
@@ -95,19 +91,11 @@ _MISSING = (
 )
 
 
-_refs: dict[int, tuple[float, SiteRef]] = {}
-
-
 def site_ref(site_id: int) -> SiteRef:
     """A SiteRef by id (workers know a job's site, not a key); kept as long as a key is."""
-    now = time.monotonic()
-    hit = _refs.get(site_id)
-    if hit is not None and hit[0] > now:
-        return hit[1]
+    return _by_id.get(site_id, _ref_of)
+
+
+def _ref_of(site_id: int) -> SiteRef:
     site = Site.objects.only("id", "slug", "currency").get(pk=site_id)
-    ref = SiteRef(id=site.id, slug=site.slug, currency=site.currency)
-    with _lock:
-        if len(_refs) >= _MAX_CACHED:
-            _refs.clear()
-        _refs[site_id] = (now + settings.API_KEY_CACHE_SECONDS, ref)
-    return ref
+    return SiteRef(id=site.id, slug=site.slug, currency=site.currency)

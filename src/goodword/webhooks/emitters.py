@@ -12,11 +12,11 @@ from goodword.webhooks.selectors import subscribed_types
 from goodword.webhooks.services import webhook_emit
 
 if TYPE_CHECKING:
+    from goodword.campaigns.program import CampaignInfo
     from goodword.offers.models import AdvocateOffer, Claim, Share
     from goodword.offers.services import OfferView
     from goodword.origins.models import Origin
     from goodword.people.models import Person
-    from goodword.sites.program import CampaignInfo
 
 
 def event_origin_emit(*, origin: Origin) -> int:

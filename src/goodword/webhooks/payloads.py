@@ -16,10 +16,10 @@ from typing import Any
 from django.db.models import Count, Q
 
 from goodword.campaigns.models import Campaign, CouponList
+from goodword.campaigns.program import CampaignInfo
 from goodword.offers.models import AdvocateOffer, Claim, Share
 from goodword.origins.models import Origin, OriginType
 from goodword.people.models import Person
-from goodword.sites.program import CampaignInfo
 
 REWARD_KEYS = (
     "id",

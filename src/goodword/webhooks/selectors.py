@@ -2,44 +2,38 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
+from goodword.core.cache import TTLCache
 from goodword.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription
 
 HOOKS_CACHE_SECONDS = 5.0
 
-_cache: dict[int, tuple[float, frozenset[str]]] = {}
-_lock = threading.Lock()
+_types: TTLCache[int, frozenset[str]] = TTLCache(seconds=HOOKS_CACHE_SECONDS)
 
 
 def forget_hooks(site_id: int | None = None) -> None:
     """Drop the snapshot (config apply and admin saves call it on commit); other processes see a
     change within HOOKS_CACHE_SECONDS."""
-    with _lock:
-        if site_id is None:
-            _cache.clear()
-        else:
-            _cache.pop(site_id, None)
+    if site_id is None:
+        _types.clear()
+    else:
+        _types.forget(site_id)
 
 
 def subscribed_types(site_id: int) -> frozenset[str]:
     """The hook types with at least one active subscription: a snapshot kept a few seconds, so
     the hot paths ask without a query. It only decides whether to look further: deliveries are
     made from the subscriptions as they are in the emitting transaction."""
-    stamp = time.monotonic()
-    hit = _cache.get(site_id)
-    if hit is not None and hit[0] > stamp:
-        return hit[1]
-    types = frozenset(
+    return _types.get(site_id, _active_types)
+
+
+def _active_types(site_id: int) -> frozenset[str]:
+    return frozenset(
         Subscription.objects.filter(site_id=site_id, active=True)
         .values_list("hook_type", flat=True)
         .distinct()
     )
-    with _lock:
-        _cache[site_id] = (stamp + HOOKS_CACHE_SECONDS, types)
-    return types
 
 
 def delivery_state(*, site_id: int, hook_type: str, subject: str) -> str | None:

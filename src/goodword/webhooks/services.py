@@ -20,6 +20,7 @@ from goodword.core.clock import now
 from goodword.core.db import fetch, is_postgres
 from goodword.core.errors import NotFound, ValidationFailed
 from goodword.webhooks import signing
+from goodword.webhooks.locks import webhook_settings_lock
 from goodword.webhooks.models import (
     Delivery,
     DeliveryStatus,
@@ -252,7 +253,7 @@ def signing_secret_rotate(*, site_id: int, overlap: timedelta) -> str:
         raise ValidationFailed("overlap_invalid", "The overlap must not be negative.")
     with transaction.atomic():
         settings = webhook_settings_get(site_id=site_id)
-        settings = WebhookSettings.objects.select_for_update().get(pk=settings.pk)
+        settings = webhook_settings_lock(id=settings.pk)
         settings.previous_signing_secret = settings.signing_secret
         settings.previous_secret_expires_at = now() + overlap
         settings.signing_secret = signing.new_secret()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from goodword.referrals.attribution import COOKIE, attribute
+from goodword.referrals.attribution import attribute
+from goodword.referrals.models import TrackMethod
 from tests.referrals.attribution.builders import (
     FRIEND_ID,
     LIVENESS,
@@ -22,7 +23,9 @@ UUID = "3f1c2a6e-0000-4000-8000-000000000001"
 
 def test_a_click_before_the_origin_attributes_with_its_evidence():
     # given a friend who clicked an advocate's claim link ten minutes before buying
-    click = candidate(COOKIE, offer(7), seen_at=T0 - minutes(10), claim_id=42, matched=UUID)
+    click = candidate(
+        TrackMethod.COOKIE, offer(7), seen_at=T0 - minutes(10), claim_id=42, matched=UUID
+    )
 
     # when the purchase is attributed
     match = attribute(origin(), [click])
@@ -40,14 +43,14 @@ def test_a_click_before_the_origin_attributes_with_its_evidence():
 
 
 def test_a_click_at_the_very_moment_of_the_origin_attributes():
-    match = attribute(origin(), [candidate(COOKIE, seen_at=T0, matched=UUID)])
+    match = attribute(origin(), [candidate(TrackMethod.COOKIE, seen_at=T0, matched=UUID)])
 
-    assert match is not None and match.method == COOKIE
+    assert match is not None and match.method == TrackMethod.COOKIE
 
 
 def test_a_click_after_the_origin_does_not_attribute():
     # given the only click came a second after the purchase happened
-    late = candidate(COOKIE, seen_at=T0 + minutes(1 / 60), matched=UUID)
+    late = candidate(TrackMethod.COOKIE, seen_at=T0 + minutes(1 / 60), matched=UUID)
 
     # then the purchase was not referred by it
     assert attribute(origin(), [late]) is None
@@ -56,7 +59,7 @@ def test_a_click_after_the_origin_does_not_attribute():
 @pytest.mark.parametrize("case", LIVENESS, ids=LIVENESS_IDS)
 def test_only_a_live_offer_of_a_running_campaign_attributes(case: Liveness):
     # given a click on an offer in this state at the time of the purchase
-    click = candidate(COOKIE, offer(**case.offer_kwargs), seen_at=T0 - minutes(5))
+    click = candidate(TrackMethod.COOKIE, offer(**case.offer_kwargs), seen_at=T0 - minutes(5))
 
     # when the purchase is attributed
     match = attribute(origin(), [click])
@@ -68,9 +71,9 @@ def test_only_a_live_offer_of_a_running_campaign_attributes(case: Liveness):
 def test_the_most_recent_click_wins():
     # given the friend clicked three advocates' links, the second one last
     clicks = [
-        candidate(COOKIE, offer(1), seen_at=T0 - minutes(30), claim_id=1),
-        candidate(COOKIE, offer(2), seen_at=T0 - minutes(5), claim_id=2),
-        candidate(COOKIE, offer(3), seen_at=T0 - minutes(20), claim_id=3),
+        candidate(TrackMethod.COOKIE, offer(1), seen_at=T0 - minutes(30), claim_id=1),
+        candidate(TrackMethod.COOKIE, offer(2), seen_at=T0 - minutes(5), claim_id=2),
+        candidate(TrackMethod.COOKIE, offer(3), seen_at=T0 - minutes(20), claim_id=3),
     ]
 
     match = attribute(origin(), clicks)
@@ -82,9 +85,11 @@ def test_the_most_recent_click_wins():
 def test_a_newer_ineligible_click_does_not_hide_an_older_eligible_one():
     # given the newest click is on an expired offer and one came after the purchase
     clicks = [
-        candidate(COOKIE, offer(1), seen_at=T0 - minutes(30), claim_id=1),
-        candidate(COOKIE, offer(2, expires_at=T0 - minutes(1)), seen_at=T0 - minutes(2)),
-        candidate(COOKIE, offer(3), seen_at=T0 + minutes(2), claim_id=3),
+        candidate(TrackMethod.COOKIE, offer(1), seen_at=T0 - minutes(30), claim_id=1),
+        candidate(
+            TrackMethod.COOKIE, offer(2, expires_at=T0 - minutes(1)), seen_at=T0 - minutes(2)
+        ),
+        candidate(TrackMethod.COOKIE, offer(3), seen_at=T0 + minutes(2), claim_id=3),
     ]
 
     match = attribute(origin(), clicks)
@@ -94,7 +99,7 @@ def test_a_newer_ineligible_click_does_not_hide_an_older_eligible_one():
 
 def test_the_advocates_own_cookie_still_attributes_so_that_screening_can_block_it():
     # given the "friend" is the advocate, buying through their own link
-    own = candidate(COOKIE, offer(1, advocate_id=FRIEND_ID), seen_at=T0 - minutes(1))
+    own = candidate(TrackMethod.COOKIE, offer(1, advocate_id=FRIEND_ID), seen_at=T0 - minutes(1))
 
     match = attribute(origin(person_id=FRIEND_ID), [own])
 
@@ -103,6 +108,6 @@ def test_the_advocates_own_cookie_still_attributes_so_that_screening_can_block_i
 
 
 def test_an_excluded_ip_does_not_stop_a_cookie():
-    click = candidate(COOKIE, seen_at=T0 - minutes(1))
+    click = candidate(TrackMethod.COOKIE, seen_at=T0 - minutes(1))
 
     assert attribute(origin(ip_excluded=True), [click]) is not None

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from goodword.referrals.attribution import EVENT_CHAIN, attribute
+from goodword.referrals.attribution import attribute
+from goodword.referrals.models import TrackMethod
 from tests.referrals.attribution.builders import (
     FRIEND_ID,
     LIVENESS,
@@ -21,7 +22,7 @@ from tests.referrals.attribution.builders import (
 
 def test_an_earlier_referral_of_the_friend_chains_their_next_origin():
     # given the friend was referred through advocate 3's offer two days ago
-    earlier = candidate(EVENT_CHAIN, offer(3), seen_at=T0 - minutes(60 * 48))
+    earlier = candidate(TrackMethod.EVENT_CHAIN, offer(3), seen_at=T0 - minutes(60 * 48))
 
     match = attribute(origin(), [earlier])
 
@@ -36,21 +37,25 @@ def test_an_earlier_referral_of_the_friend_chains_their_next_origin():
 
 
 def test_needs_no_site_setting():
-    earlier = candidate(EVENT_CHAIN, offer(3), seen_at=T0 - minutes(60))
+    earlier = candidate(TrackMethod.EVENT_CHAIN, offer(3), seen_at=T0 - minutes(60))
 
     assert attribute(origin(), [earlier], sticky_advocate=False) is not None
 
 
 def test_never_chains_the_friend_to_themself():
-    own = candidate(EVENT_CHAIN, offer(1, advocate_id=FRIEND_ID), seen_at=T0 - minutes(60))
+    own = candidate(
+        TrackMethod.EVENT_CHAIN, offer(1, advocate_id=FRIEND_ID), seen_at=T0 - minutes(60)
+    )
 
     assert attribute(origin(person_id=FRIEND_ID), [own]) is None
 
 
 def test_a_self_candidate_does_not_hide_another_advocate():
     candidates = [
-        candidate(EVENT_CHAIN, offer(1, advocate_id=FRIEND_ID), seen_at=T0 - minutes(5)),
-        candidate(EVENT_CHAIN, offer(2), seen_at=T0 - minutes(500)),
+        candidate(
+            TrackMethod.EVENT_CHAIN, offer(1, advocate_id=FRIEND_ID), seen_at=T0 - minutes(5)
+        ),
+        candidate(TrackMethod.EVENT_CHAIN, offer(2), seen_at=T0 - minutes(500)),
     ]
 
     match = attribute(origin(person_id=FRIEND_ID), candidates)
@@ -60,15 +65,17 @@ def test_a_self_candidate_does_not_hide_another_advocate():
 
 @pytest.mark.parametrize("case", LIVENESS, ids=LIVENESS_IDS)
 def test_only_a_live_offer_of_a_running_campaign_chains(case: Liveness):
-    earlier = candidate(EVENT_CHAIN, offer(**case.offer_kwargs), seen_at=T0 - minutes(60))
+    earlier = candidate(
+        TrackMethod.EVENT_CHAIN, offer(**case.offer_kwargs), seen_at=T0 - minutes(60)
+    )
 
     assert (attribute(origin(), [earlier]) is not None) is case.live
 
 
 def test_the_most_recent_referral_wins():
     earlier = [
-        candidate(EVENT_CHAIN, offer(1), seen_at=T0 - minutes(30)),
-        candidate(EVENT_CHAIN, offer(2), seen_at=T0 - minutes(3000)),
+        candidate(TrackMethod.EVENT_CHAIN, offer(1), seen_at=T0 - minutes(30)),
+        candidate(TrackMethod.EVENT_CHAIN, offer(2), seen_at=T0 - minutes(3000)),
     ]
 
     match = attribute(origin(), earlier)

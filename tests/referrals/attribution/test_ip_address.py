@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from goodword.referrals.attribution import COOKIE, IP_ADDRESS, attribute
+from goodword.referrals.attribution import attribute
+from goodword.referrals.models import TrackMethod
 from tests.referrals.attribution.builders import (
     LIVENESS,
     LIVENESS_IDS,
@@ -23,7 +24,9 @@ IP = "198.51.100.7"
 
 def test_a_click_from_the_same_ip_half_an_hour_earlier_attributes():
     # given a click from the buyer's IP thirty minutes before the purchase
-    click = candidate(IP_ADDRESS, offer(8), seen_at=T0 - minutes(30), claim_id=3, matched=IP)
+    click = candidate(
+        TrackMethod.IP_ADDRESS, offer(8), seen_at=T0 - minutes(30), claim_id=3, matched=IP
+    )
 
     match = attribute(origin(), [click])
 
@@ -53,27 +56,29 @@ def test_a_click_from_the_same_ip_half_an_hour_earlier_attributes():
 )
 def test_the_window_is_one_hour_after_the_click_inclusive(age: timedelta, attributed: bool):
     # given a click from the buyer's IP `age` before the purchase
-    click = candidate(IP_ADDRESS, seen_at=T0 - age, matched=IP)
+    click = candidate(TrackMethod.IP_ADDRESS, seen_at=T0 - age, matched=IP)
 
     # then it attributes only within the hour (a click after the purchase never does)
     assert (attribute(origin(), [click]) is not None) is attributed
 
 
 def test_a_click_of_unknown_time_does_not_attribute_by_ip():
-    assert attribute(origin(), [candidate(IP_ADDRESS, seen_at=None, matched=IP)]) is None
+    assert (
+        attribute(origin(), [candidate(TrackMethod.IP_ADDRESS, seen_at=None, matched=IP)]) is None
+    )
 
 
 def test_an_excluded_ip_or_email_never_attributes_by_ip():
     # given the origin's IP or email is blocklisted (or QA traffic)
-    click = candidate(IP_ADDRESS, seen_at=T0 - minutes(5), matched=IP)
+    click = candidate(TrackMethod.IP_ADDRESS, seen_at=T0 - minutes(5), matched=IP)
 
     assert attribute(origin(ip_excluded=True), [click]) is None
 
 
 def test_an_excluded_ip_still_lets_a_cookie_attribute():
     # given the same friend also carries a cookie of another advocate's click
-    by_ip = candidate(IP_ADDRESS, offer(1), seen_at=T0 - minutes(5), matched=IP)
-    by_cookie = candidate(COOKIE, offer(2), seen_at=T0 - minutes(50))
+    by_ip = candidate(TrackMethod.IP_ADDRESS, offer(1), seen_at=T0 - minutes(5), matched=IP)
+    by_cookie = candidate(TrackMethod.COOKIE, offer(2), seen_at=T0 - minutes(50))
 
     match = attribute(origin(ip_excluded=True), [by_ip, by_cookie])
 
@@ -82,16 +87,16 @@ def test_an_excluded_ip_still_lets_a_cookie_attribute():
 
 @pytest.mark.parametrize("case", LIVENESS, ids=LIVENESS_IDS)
 def test_only_a_live_offer_of_a_running_campaign_attributes(case: Liveness):
-    click = candidate(IP_ADDRESS, offer(**case.offer_kwargs), seen_at=T0 - minutes(5))
+    click = candidate(TrackMethod.IP_ADDRESS, offer(**case.offer_kwargs), seen_at=T0 - minutes(5))
 
     assert (attribute(origin(), [click]) is not None) is case.live
 
 
 def test_the_most_recent_click_within_the_hour_wins():
     clicks = [
-        candidate(IP_ADDRESS, offer(1), seen_at=T0 - minutes(50)),
-        candidate(IP_ADDRESS, offer(2), seen_at=T0 - minutes(10)),
-        candidate(IP_ADDRESS, offer(3), seen_at=T0 - minutes(70)),
+        candidate(TrackMethod.IP_ADDRESS, offer(1), seen_at=T0 - minutes(50)),
+        candidate(TrackMethod.IP_ADDRESS, offer(2), seen_at=T0 - minutes(10)),
+        candidate(TrackMethod.IP_ADDRESS, offer(3), seen_at=T0 - minutes(70)),
     ]
 
     match = attribute(origin(), clicks)

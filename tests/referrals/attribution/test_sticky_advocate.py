@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from goodword.referrals.attribution import STICKY_ADVOCATE, attribute
+from goodword.referrals.attribution import attribute
+from goodword.referrals.models import TrackMethod
 from tests.referrals.attribution.builders import (
     FRIEND_ID,
     LIVENESS,
@@ -21,7 +22,7 @@ from tests.referrals.attribution.builders import (
 
 def test_with_the_setting_on_an_earlier_referral_binds_the_friend():
     # given the friend was referred by advocate 4 last week, and the site keeps advocates sticky
-    earlier = candidate(STICKY_ADVOCATE, offer(4), seen_at=T0 - minutes(60 * 24 * 7))
+    earlier = candidate(TrackMethod.STICKY_ADVOCATE, offer(4), seen_at=T0 - minutes(60 * 24 * 7))
 
     match = attribute(origin(), [earlier], sticky_advocate=True)
 
@@ -36,7 +37,7 @@ def test_with_the_setting_on_an_earlier_referral_binds_the_friend():
 
 
 def test_the_setting_is_off_by_default():
-    earlier = candidate(STICKY_ADVOCATE, offer(4), seen_at=T0 - minutes(60))
+    earlier = candidate(TrackMethod.STICKY_ADVOCATE, offer(4), seen_at=T0 - minutes(60))
 
     assert attribute(origin(), [earlier]) is None
     assert attribute(origin(), [earlier], sticky_advocate=False) is None
@@ -44,14 +45,18 @@ def test_the_setting_is_off_by_default():
 
 def test_never_binds_the_friend_to_themself():
     # given the earlier "referral" had this same person as its advocate
-    own = candidate(STICKY_ADVOCATE, offer(1, advocate_id=FRIEND_ID), seen_at=T0 - minutes(60))
+    own = candidate(
+        TrackMethod.STICKY_ADVOCATE, offer(1, advocate_id=FRIEND_ID), seen_at=T0 - minutes(60)
+    )
 
     assert attribute(origin(person_id=FRIEND_ID), [own], sticky_advocate=True) is None
 
 
 @pytest.mark.parametrize("case", LIVENESS, ids=LIVENESS_IDS)
 def test_only_a_live_offer_of_a_running_campaign_binds(case: Liveness):
-    earlier = candidate(STICKY_ADVOCATE, offer(**case.offer_kwargs), seen_at=T0 - minutes(60))
+    earlier = candidate(
+        TrackMethod.STICKY_ADVOCATE, offer(**case.offer_kwargs), seen_at=T0 - minutes(60)
+    )
 
     match = attribute(origin(), [earlier], sticky_advocate=True)
 
@@ -60,8 +65,8 @@ def test_only_a_live_offer_of_a_running_campaign_binds(case: Liveness):
 
 def test_the_most_recent_advocate_wins_when_several_referred_the_friend():
     earlier = [
-        candidate(STICKY_ADVOCATE, offer(1), seen_at=T0 - minutes(600)),
-        candidate(STICKY_ADVOCATE, offer(2), seen_at=T0 - minutes(60)),
+        candidate(TrackMethod.STICKY_ADVOCATE, offer(1), seen_at=T0 - minutes(600)),
+        candidate(TrackMethod.STICKY_ADVOCATE, offer(2), seen_at=T0 - minutes(60)),
     ]
 
     match = attribute(origin(), earlier, sticky_advocate=True)

@@ -11,7 +11,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from goodword.api.v2.envelope import error
-from goodword.core.errors import DomainError
+from goodword.core.errors import DomainError, Unauthorized
 
 log = logging.getLogger("goodword.api")
 
@@ -69,10 +69,25 @@ def describe(err: dict[str, Any]) -> str:
     return f"`{path}` is invalid: {err.get('msg')}"
 
 
+# Domain errors answer 400 (Talkable answers a missing record with 400 too), 401 when the
+# key is refused, and these codes with the status the contract gives them.
+_STATUS_BY_CODE = {
+    "attribution_pending": 409,  # the referral is still being screened: retry shortly
+    "person_invalid": 422,  # unsubscribe of a slug that is neither a person nor an email
+}
+
+
+def http_status(exc: DomainError) -> int:
+    """The HTTP status of a domain error's answer."""
+    if isinstance(exc, Unauthorized):
+        return 401
+    return _STATUS_BY_CODE.get(exc.code, 400)
+
+
 def install(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
     def on_domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
-        return error(exc.message, status=exc.status)
+        return error(exc.message, status=http_status(exc))
 
     @api.exception_handler(ValidationError)
     def on_validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:

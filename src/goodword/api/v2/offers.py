@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from goodword.api.v2.envelope import format_time, ok
 from goodword.api.v2.serializers import reward_json
 from goodword.api.v2.site import request_site
+from goodword.campaigns.program import program_for
 from goodword.core.errors import ValidationFailed
 from goodword.offers.models import AdvocateOffer, Claim, ShortLink
 from goodword.offers.services import (
@@ -25,7 +26,6 @@ from goodword.offers.services import (
     validate_channels,
     visitor_create,
 )
-from goodword.sites.program import program_for
 
 router = Router(tags=["Advocate Offers"])
 

@@ -22,6 +22,7 @@ from goodword.api.v2.origin_schemas import (
     PurchaseData,
 )
 from goodword.api.v2.site import request_site
+from goodword.campaigns.program import program_for
 from goodword.core.errors import ValidationFailed
 from goodword.core.http import client_ip
 from goodword.offers.services import offer_for_origin, offer_json, validate_channels
@@ -29,7 +30,6 @@ from goodword.origins.models import Origin, OriginType
 from goodword.origins.services import FollowUp, OriginData, PersonData, origin_create
 from goodword.referrals.services import ATTRIBUTE
 from goodword.sites.auth import SiteRef
-from goodword.sites.program import program_for
 
 router = Router(tags=["Origins"])
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from goodword.api.v2.envelope import ok
 from goodword.api.v2.serializers import referral_json
 from goodword.api.v2.site import request_site
+from goodword.campaigns.program import program_for
 from goodword.offers.models import AdvocateOffer, Share
 from goodword.offers.services import link_url, offer_view
 from goodword.origins.models import Origin, OriginType
@@ -20,7 +21,6 @@ from goodword.people.selectors import person_find
 from goodword.people.services import person_unsubscribe
 from goodword.referrals.models import Referral, ReferralStatus
 from goodword.rewards.models import Reward
-from goodword.sites.program import program_for
 
 router = Router(tags=["People"])
 

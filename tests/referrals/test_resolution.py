@@ -1,4 +1,4 @@
-"""The pure rule of automatic resolution (referrals/approval.py)."""
+"""The pure rule of automatic resolution (referrals/resolution.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from goodword.referrals.approval import ApprovalSettings, resolution
+from goodword.referrals.resolution import ApprovalSettings, resolution
 
 ORIGIN_AT = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 FLAGGED_AT = datetime(2026, 5, 1, 12, 5, tzinfo=UTC)

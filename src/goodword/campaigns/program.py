@@ -7,8 +7,6 @@ change within PROGRAM_CACHE_SECONDS.
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -17,7 +15,10 @@ from typing import Any
 from django.conf import settings
 
 from goodword.campaigns.models import Campaign, Incentive
-from goodword.fraud.screening import Action
+from goodword.campaigns.running import campaign_running
+from goodword.core.cache import TTLCache
+from goodword.fraud.blocklist import Blocklist
+from goodword.fraud.screening import Action, validate_actions
 from goodword.sites.models import BlocklistEntry, FraudSettings, SiteSettings
 
 PROGRAM_CACHE_SECONDS = 5.0
@@ -53,8 +54,6 @@ class CampaignInfo:
     incentives: tuple[IncentiveInfo, ...] = ()
 
     def running_at(self, at: datetime) -> bool:
-        from goodword.referrals.attribution import campaign_running
-
         return campaign_running(self.status, self.starts_at, self.ends_at, at)
 
     def incentive(self, reason: str) -> IncentiveInfo | None:
@@ -75,7 +74,7 @@ class Program:
     approval_delay_seconds: int
     flagged_resolution: str
     flagged_delay_seconds: int
-    blocklist: Any  # goodword.fraud.blocklist.Blocklist
+    blocklist: Blocklist
     campaigns: tuple[CampaignInfo, ...] = field(default=())
 
     def campaign(self, campaign_id: int) -> CampaignInfo | None:
@@ -85,33 +84,21 @@ class Program:
         return None
 
 
-_cache: dict[int, tuple[float, Program]] = {}
-_lock = threading.Lock()
+_programs: TTLCache[int, Program] = TTLCache(seconds=PROGRAM_CACHE_SECONDS)
 
 
 def forget_program(site_id: int | None = None) -> None:
-    with _lock:
-        if site_id is None:
-            _cache.clear()
-        else:
-            _cache.pop(site_id, None)
+    if site_id is None:
+        _programs.clear()
+    else:
+        _programs.forget(site_id)
 
 
 def program_for(site_id: int) -> Program:
-    now = time.monotonic()
-    hit = _cache.get(site_id)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    program = _load(site_id)
-    with _lock:
-        _cache[site_id] = (now + PROGRAM_CACHE_SECONDS, program)
-    return program
+    return _programs.get(site_id, _load)
 
 
 def _load(site_id: int) -> Program:
-    from goodword.fraud.blocklist import Blocklist
-    from goodword.fraud.screening import validate_actions
-
     site_settings = SiteSettings.objects.filter(site_id=site_id).first()
     fraud = FraudSettings.objects.filter(site_id=site_id).first() or FraudSettings()
     entries = list(BlocklistEntry.objects.filter(site_id=site_id).values_list("value", flat=True))
