@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -26,6 +25,7 @@ from goodword.referrals.transitions import FINAL, check_transition
 from goodword.rewards.services import rewards_sync
 from goodword.sites.auth import SiteRef
 from goodword.sites.program import program_for
+from goodword.webhooks.emitters import referrals_moved_emit
 from goodword.worker import queue
 
 # The worker job that attributes and screens a friend's origin (referrals/jobs.py runs it).
@@ -39,9 +39,6 @@ class ActorRef:
 
 
 ENGINE = ActorRef(Actor.ENGINE)
-
-# Called inside the transaction with referrals that just changed status (webhooks).
-moved_listeners: list[Callable[[list[Referral]], None]] = []
 
 
 def referral_for_origin(
@@ -260,8 +257,7 @@ def referrals_transition(*, moves: list[tuple[Referral, str, str]], actor: Actor
         if referral.status not in FINAL:
             schedule_resolution(referral=referral)
     rewards_sync(referrals=referrals)
-    for listener in moved_listeners:
-        listener(referrals)
+    referrals_moved_emit(referrals=referrals)
 
 
 def referral_set_status(

@@ -32,15 +32,11 @@ from goodword.webhooks.models import (
     DeliveryAttempt,
     DeliveryStatus,
     Encoding,
+    HookType,
     WebhookSettings,
 )
-from goodword.webhooks.services import (
-    DELIVER,
-    run_delivered_callbacks,
-    run_given_up_callbacks,
-    signing_secrets,
-    webhook_settings_get,
-)
+from goodword.webhooks.services import DELIVER, signing_secrets, webhook_settings_get
+from goodword.webhooks.types import REFERRAL_WEBHOOK_DELIVERED, Subject, SubjectKind
 from goodword.worker import queue
 
 BACKOFF_BASE = 10.0  # seconds before the second attempt; doubles with every failure
@@ -225,8 +221,8 @@ def _finish(
     outcome: str,
     error: str,
 ) -> None:
-    """Delivered or given up: the attempt, the delivery, the callbacks, waking the next one of
-    the subject and the job's completion, in one transaction."""
+    """Delivered or given up: the attempt, the delivery, what a delivery leaves behind, waking
+    the next one of the subject and the job's completion, in one transaction."""
     stamp = now()
     with transaction.atomic():
         fields: dict[str, Any] = {
@@ -244,13 +240,26 @@ def _finish(
         for name, value in fields.items():
             setattr(delivery, name, value)
         if outcome == DeliveryStatus.DELIVERED:
-            run_delivered_callbacks(delivery)
-        else:
-            run_given_up_callbacks(delivery)
+            _delivered_fact(delivery, stamp)
         if delivery.subject:
             _wake_next(delivery, stamp)
         if not queue.complete(job):
             transaction.set_rollback(True)
+
+
+def _delivered_fact(delivery: Delivery, stamp: datetime) -> None:
+    """A delivered referral webhook is a fact others wait for (the advocate's pay gate): it is
+    left on the queue, in this transaction, for their handler; webhooks knows no reader."""
+    if delivery.hook_type != HookType.REFERRAL:
+        return
+    subject = Subject.from_key(delivery.subject)
+    if subject is not None and subject.kind == SubjectKind.REFERRAL:
+        queue.enqueue(
+            site_id=delivery.site_id,
+            kind=REFERRAL_WEBHOOK_DELIVERED,
+            ref_id=subject.id,
+            run_after=stamp,
+        )
 
 
 def _wake_next(delivery: Delivery, stamp: datetime) -> None:
