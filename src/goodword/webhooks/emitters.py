@@ -5,6 +5,7 @@ subscription pays nothing (no query, no payload built)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch
@@ -29,66 +30,66 @@ if TYPE_CHECKING:
 LOW_WATER = 20
 
 
+def _emit(
+    site_id: int, hook_type: str, subject: Subject, build: Callable[[], dict[str, Any]]
+) -> int:
+    """`webhook_emit`, the payload built only when the site subscribes to the type."""
+    if hook_type not in subscribed_types(site_id):
+        return 0
+    return webhook_emit(site_id=site_id, hook_type=hook_type, payload=build(), subject=subject)
+
+
 def event_origin_emit(*, origin: Origin) -> int:
     """An Event origin was stored."""
-    if HookType.EVENT not in subscribed_types(origin.site_id):
-        return 0
-    return webhook_emit(
-        site_id=origin.site_id,
-        hook_type=HookType.EVENT,
-        payload=payloads.event_payload(origin),
-        subject=Subject(SubjectKind.ORIGIN, origin.pk),
+    return _emit(
+        origin.site_id,
+        HookType.EVENT,
+        Subject(SubjectKind.ORIGIN, origin.pk),
+        lambda: payloads.event_payload(origin),
     )
 
 
 def offer_signup_emit(*, offer: AdvocateOffer, campaign: CampaignInfo) -> int:
     """An advocate joined: a new offer was made."""
-    if HookType.OFFER_SIGNUP not in subscribed_types(offer.site_id):
-        return 0
-    return webhook_emit(
-        site_id=offer.site_id,
-        hook_type=HookType.OFFER_SIGNUP,
-        payload=payloads.offer_signup_payload(offer, campaign=campaign),
-        subject=Subject(SubjectKind.OFFER, offer.pk),
+    return _emit(
+        offer.site_id,
+        HookType.OFFER_SIGNUP,
+        Subject(SubjectKind.OFFER, offer.pk),
+        lambda: payloads.offer_signup_payload(offer, campaign=campaign),
     )
 
 
 def post_share_emit(*, share: Share, campaign: CampaignInfo, share_link: str) -> int:
     """An advocate shared their offer on a channel."""
-    if HookType.POST_SHARE not in subscribed_types(share.site_id):
-        return 0
-    recipients = [r.email for r in share.recipients.all()] if share.pk else []
-    return webhook_emit(
-        site_id=share.site_id,
-        hook_type=HookType.POST_SHARE,
-        payload=payloads.post_share_payload(
+
+    def build() -> dict[str, Any]:
+        recipients = [r.email for r in share.recipients.all()] if share.pk else []
+        return payloads.post_share_payload(
             share, campaign=campaign, recipients=recipients, share_link=share_link
-        ),
-        subject=Subject(SubjectKind.OFFER, share.offer_id),
+        )
+
+    return _emit(
+        share.site_id, HookType.POST_SHARE, Subject(SubjectKind.OFFER, share.offer_id), build
     )
 
 
 def claim_signup_emit(*, claim: Claim, campaign: CampaignInfo) -> int:
     """A friend gave their email on an email-gated claim page."""
-    if HookType.CLAIM_SIGNUP not in subscribed_types(claim.site_id):
-        return 0
-    return webhook_emit(
-        site_id=claim.site_id,
-        hook_type=HookType.CLAIM_SIGNUP,
-        payload=payloads.claim_signup_payload(claim, campaign=campaign),
-        subject=Subject(SubjectKind.CLAIM, claim.pk),
+    return _emit(
+        claim.site_id,
+        HookType.CLAIM_SIGNUP,
+        Subject(SubjectKind.CLAIM, claim.pk),
+        lambda: payloads.claim_signup_payload(claim, campaign=campaign),
     )
 
 
 def unsubscribe_emit(*, person: Person) -> int:
     """A person unsubscribed (POST /api/v2/people/{person_slug}/unsubscribe)."""
-    if HookType.UNSUBSCRIBE not in subscribed_types(person.site_id):
-        return 0
-    return webhook_emit(
-        site_id=person.site_id,
-        hook_type=HookType.UNSUBSCRIBE,
-        payload=payloads.unsubscribe_payload(person),
-        subject=Subject(SubjectKind.PERSON, person.pk),
+    return _emit(
+        person.site_id,
+        HookType.UNSUBSCRIBE,
+        Subject(SubjectKind.PERSON, person.pk),
+        lambda: payloads.unsubscribe_payload(person),
     )
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from goodword.core.clock import now
 from goodword.webhooks import signing, transport
@@ -122,13 +123,7 @@ def deliver(job: queue.Claimed) -> None:
     stamp = now()
     if delivery.subject:
         earlier = (
-            Delivery.objects.filter(
-                site_id=delivery.site_id,
-                subject=delivery.subject,
-                status=DeliveryStatus.PENDING,
-                id__lt=delivery.pk,
-            )
-            .order_by("id")
+            _pending_of_subject(delivery, id__lt=delivery.pk)
             .values_list("id", "next_attempt_at")
             .first()
         )
@@ -262,17 +257,19 @@ def _delivered_fact(delivery: Delivery, stamp: datetime) -> None:
         )
 
 
+def _pending_of_subject(delivery: Delivery, **around: int) -> QuerySet[Delivery]:
+    """The pending deliveries about the same subject, oldest first (`id__lt` or `id__gt`)."""
+    return Delivery.objects.filter(
+        site_id=delivery.site_id,
+        subject=delivery.subject,
+        status=DeliveryStatus.PENDING,
+        **around,
+    ).order_by("id")
+
+
 def _wake_next(delivery: Delivery, stamp: datetime) -> None:
     following = (
-        Delivery.objects.filter(
-            site_id=delivery.site_id,
-            subject=delivery.subject,
-            status=DeliveryStatus.PENDING,
-            id__gt=delivery.pk,
-        )
-        .order_by("id")
-        .values_list("id", flat=True)
-        .first()
+        _pending_of_subject(delivery, id__gt=delivery.pk).values_list("id", flat=True).first()
     )
     if following is not None:
         queue.wake(kind=DELIVER, ref_id=following, at=stamp)
