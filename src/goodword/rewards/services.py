@@ -34,7 +34,13 @@ from goodword.rewards.decision import (
     judged,
     referral_reward_decide,
 )
-from goodword.rewards.facts import Plan, action_refusal, origins_load, referral_facts_gather
+from goodword.rewards.facts import (
+    OriginFacts,
+    Plan,
+    action_refusal,
+    origins_load,
+    referral_facts_gather,
+)
 from goodword.rewards.models import Reward, RewardStatus
 from goodword.sites.program import CampaignInfo, IncentiveInfo, Program, program_for
 from goodword.webhooks.emitters import rewards_paid_emit
@@ -159,6 +165,50 @@ def _plans(program: Program, referrals: Sequence[Referral]) -> list[Plan]:
     return plans
 
 
+def _open_plans(plans: list[Plan]) -> tuple[dict[tuple[int | None, str], Reward], list[Plan]]:
+    """The rewards the plans already have, and the plans whose reward is not settled."""
+    existing = {
+        (r.referral_id, r.reason): r
+        for r in Reward.objects.filter(referral_id__in=[p[0].pk for p in plans])
+    }
+    todo = [
+        p
+        for p in plans
+        if (r := existing.get((p[0].pk, p[2].reason))) is None or r.status not in SETTLED
+    ]
+    return existing, todo
+
+
+def _approval_gate(site_id: int, plans: list[Plan]) -> str | None:
+    if not any(p[0].status == ReferralStatus.APPROVED for p in plans):
+        return None
+    # The referral webhook about an approval is made in this very transaction.
+    return advocate_pay_gate(
+        subscribes_to_referral_hook=site_subscribes(site_id=site_id, hook_type=HookType.REFERRAL),
+        referral_webhook_delivered=False,
+    )
+
+
+def _referral_reward_new(
+    plan: Plan, *, currency: str, origin: OriginFacts | None, stamp: datetime
+) -> Reward:
+    referral, campaign, incentive = plan
+    referred = incentive.reason == IncentiveReason.REFERRED
+    return _new_reward(
+        incentive=incentive,
+        campaign=campaign,
+        site_id=referral.site_id,
+        currency=_currency(incentive, currency),
+        offer_id=referral.offer_id,
+        advocate_id=referral.advocate_id,
+        person_id=referral.friend_id if referred else referral.advocate_id,
+        stamp=stamp,
+        friend_id=referral.friend_id,
+        referral_id=referral.pk,
+        visitor_uuid=origin.uuid if origin is not None and referred else None,
+    )
+
+
 def rewards_sync(*, referrals: Sequence[Referral]) -> list[Reward]:
     """Bring the `referrer` and `referred` rewards of referrals in line with their status
     (rewards/decision.py says how). Call in the transaction that changed them, holding their
@@ -169,18 +219,7 @@ def rewards_sync(*, referrals: Sequence[Referral]) -> list[Reward]:
     assert all(r.site_id == site_id for r in referrals)
     program = program_for(site_id)
     stamp = now()
-    plans = _plans(program, referrals)
-    if not plans:
-        return []
-    existing = {
-        (r.referral_id, r.reason): r
-        for r in Reward.objects.filter(referral_id__in=[p[0].pk for p in plans])
-    }
-    todo = [
-        p
-        for p in plans
-        if (r := existing.get((p[0].pk, p[2].reason))) is None or r.status not in SETTLED
-    ]
+    existing, todo = _open_plans(_plans(program, referrals))
     if not todo:
         return []
     facts = referral_facts_gather(
@@ -192,38 +231,18 @@ def rewards_sync(*, referrals: Sequence[Referral]) -> list[Reward]:
     # A blocked or voided referral is not judged, but its new `referred` reward still needs
     # the origin's visitor uuid: the Rewards API finds it by that once the referral is unblocked.
     facts.origins.update(origins_load({p[0].origin_id for p in todo} - facts.origins.keys()))
-    gate = None
-    if any(p[0].status == ReferralStatus.APPROVED for p in todo):
-        # The referral webhook about an approval is made in this very transaction.
-        gate = advocate_pay_gate(
-            subscribes_to_referral_hook=site_subscribes(
-                site_id=site_id, hook_type=HookType.REFERRAL
-            ),
-            referral_webhook_delivered=False,
-        )
+    gate = _approval_gate(site_id, todo)
     site_currency = _site_currency(site_id)
     created: list[Reward] = []
     changed: list[Reward] = []
     to_pay: list[Reward] = []
-    for referral, campaign, incentive in todo:
+    for plan in todo:
+        referral, _, incentive = plan
         reward = existing.get((referral.pk, incentive.reason))
         fresh = reward is None
         if reward is None:
             origin = facts.origins.get(referral.origin_id)
-            referred = incentive.reason == IncentiveReason.REFERRED
-            reward = _new_reward(
-                incentive=incentive,
-                campaign=campaign,
-                site_id=site_id,
-                currency=_currency(incentive, site_currency),
-                offer_id=referral.offer_id,
-                advocate_id=referral.advocate_id,
-                person_id=referral.friend_id if referred else referral.advocate_id,
-                stamp=stamp,
-                friend_id=referral.friend_id,
-                referral_id=referral.pk,
-                visitor_uuid=origin.uuid if origin is not None and referred else None,
-            )
+            reward = _referral_reward_new(plan, currency=site_currency, origin=origin, stamp=stamp)
         before = (reward.status, reward.status_reason)
         decision = referral_reward_decide(
             referral_status=referral.status,
