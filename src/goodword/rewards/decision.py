@@ -41,7 +41,7 @@ class Outcome(StrEnum):
     PAY = "pay"  # given and counted, paid now (a coupon code, or Waiting for coupon)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     outcome: Outcome
     reason: str = ""
@@ -50,6 +50,12 @@ class Decision:
     def given(self) -> bool:
         """Whether the reward counts as given from now on (caps and uniqueness see it)."""
         return self.outcome in (Outcome.PAY, Outcome.GIVE_GATED)
+
+
+_KEEP = Decision(Outcome.KEEP)
+_HOLD = Decision(Outcome.HOLD)
+_PAY = Decision(Outcome.PAY)
+_VOID = Decision(Outcome.VOID, VOIDED_REASON)
 
 
 def advocate_pay_gate(
@@ -93,20 +99,18 @@ def referral_reward_decide(
     currently `reward_status` (Pending for a new one). `refusal` is asked only for a referral
     that is `judged`; `gate` is the site's `advocate_pay_gate`."""
     if reward_status in SETTLED:
-        return Decision(Outcome.KEEP)
+        return _KEEP
     if referral_status == ReferralStatus.VOIDED:
-        if reward_status == RewardStatus.PENDING:
-            return Decision(Outcome.VOID, VOIDED_REASON)
-        return Decision(Outcome.KEEP)
+        return _VOID if reward_status == RewardStatus.PENDING else _KEEP
     if referral_status == ReferralStatus.BLOCKED:
         return Decision(Outcome.BLOCK, f"Referral blocked: {fraud_details or 'fraud policy'}")
     if refusal is not None:
         return Decision(Outcome.BLOCK, refusal)
     if referral_status != ReferralStatus.APPROVED:
-        return Decision(Outcome.HOLD)
+        return _HOLD
     if reason == "referrer" and gate:
         return Decision(Outcome.GIVE_GATED, gate)
-    return Decision(Outcome.PAY)
+    return _PAY
 
 
 def action_reward_decide(*, refusal: str | None) -> Decision:
@@ -114,4 +118,4 @@ def action_reward_decide(*, refusal: str | None) -> Decision:
     blocked with the reason."""
     if refusal is not None:
         return Decision(Outcome.BLOCK, refusal)
-    return Decision(Outcome.PAY)
+    return _PAY

@@ -196,6 +196,7 @@ class ReferralFacts:
     gives rewards."""
 
     program: Program
+    criteria: dict[int, Criteria]  # per incentive id, parsed once per batch
     origins: dict[int, OriginFacts]
     offer_expiry: dict[int, datetime | None]
     new_customer: dict[int, bool]
@@ -206,8 +207,11 @@ class ReferralFacts:
     def refusal(self, referral: Referral, incentive: IncentiveInfo, reward: Reward) -> str | None:
         """Why the reward must not be given, or None."""
         origin = self.origins.get(referral.origin_id)
+        criteria = self.criteria.get(incentive.id)
+        if criteria is None:  # not among the plans gathered for
+            criteria = Criteria.parse(incentive.criteria)
         return refusal(
-            criteria=Criteria.parse(incentive.criteria),
+            criteria=criteria,
             facts=reward_facts(
                 reason=incentive.reason,
                 origin=origin,
@@ -232,7 +236,8 @@ def referral_facts_gather(
     """Everything the decisions need for a batch, in a few queries, each only when a criterion
     in play needs it. `exclude`: the rewards being decided (not counted as given already)."""
     referrals = {p[0].pk: p[0] for p in plans}
-    criteria = [Criteria.parse(p[2].criteria) for p in plans]
+    parsed = {p[2].id: Criteria.parse(p[2].criteria) for p in plans}
+    criteria = parsed.values()
     origins = origins_load({r.origin_id for r in referrals.values()})
     offer_expiry = dict(
         AdvocateOffer.objects.filter(pk__in={r.offer_id for r in referrals.values()}).values_list(
@@ -260,7 +265,9 @@ def referral_facts_gather(
     if program.blocklist.entries:
         people = advocates | {r.friend_id for r in referrals.values()}
         emails = dict(Person.objects.filter(pk__in=people).values_list("id", "email"))
-    return ReferralFacts(program, origins, offer_expiry, new_customer, approved, counts, emails)
+    return ReferralFacts(
+        program, parsed, origins, offer_expiry, new_customer, approved, counts, emails
+    )
 
 
 def action_refusal(
