@@ -1,5 +1,6 @@
 """Delivery by the worker against a real receiver on 127.0.0.1: retry policy, attempt log,
-exactly one arrival per delivery id, order per subject, outcome callbacks."""
+exactly one arrival per delivery id, order per subject, the fact a delivered referral webhook
+leaves on the queue."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from goodword.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, 
 from goodword.webhooks.selectors import forget_hooks
 from goodword.webhooks.services import webhook_emit
 from goodword.webhooks.signing import verify
+from goodword.webhooks.types import REFERRAL_WEBHOOK_DELIVERED, Subject, SubjectKind
+from goodword.worker import queue
 from goodword.worker.loop import drain
 from goodword.worker.models import Job
 from tests.conftest import NOW
@@ -170,23 +173,18 @@ def test_a_hanging_receiver_times_out_and_is_retried(site, receiver, time_machin
 
 
 @pytest.mark.parametrize("status", [400, 401, 404, 410, 422, 301])
-def test_other_answers_fail_at_once_and_run_the_given_up_callbacks(site, receiver, status):
-    seen = []
-    callback = services.on_given_up(EVENT)(lambda d: seen.append((d.pk, d.status)))
-    try:
-        subscribe(site, receiver.url, EVENT)
-        receiver.answer(Answer(status=status, body="no such hook" * 200))
-        emit(site)
-        drain()
-    finally:
-        services._GIVEN_UP[EVENT].remove(callback)
+def test_other_answers_fail_at_once(site, receiver, status):
+    subscribe(site, receiver.url, EVENT)
+    receiver.answer(Answer(status=status, body="no such hook" * 200))
+    emit(site)
+    drain()
     delivery = Delivery.objects.get()
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == (
         "failed",
         1,
         status,
     )
-    assert seen == [(delivery.pk, "failed")]
+    assert delivery.finished_at == NOW and delivery.next_attempt_at is None
     attempt = DeliveryAttempt.objects.get()
     assert len(attempt.response_body) == 1000  # the start of the body is kept
     assert not Job.objects.exists() and len(receiver.received) == 1
@@ -231,19 +229,14 @@ def test_a_receiver_down_for_two_days_gets_everything_once_when_back(site, recei
 
 
 def test_the_retry_window_ends_in_failure(site, receiver, time_machine):
-    seen = []
-    callback = services.on_given_up(EVENT)(lambda d: seen.append(d.pk))
-    try:
-        subscribe(site, receiver.url, EVENT, retry_window=6 * 3600)
-        receiver.default = Answer(status=503)
-        emit(site)
-        run_until_quiet(time_machine, limit=timedelta(days=1))
-    finally:
-        services._GIVEN_UP[EVENT].remove(callback)
+    subscribe(site, receiver.url, EVENT, retry_window=6 * 3600)
+    receiver.default = Answer(status=503)
+    emit(site)
+    run_until_quiet(time_machine, limit=timedelta(days=1))
     delivery = Delivery.objects.get()
     assert delivery.status == "failed" and delivery.last_error.startswith("retry window over")
     assert delivery.finished_at == NOW + timedelta(hours=6)  # the last try is at the deadline
-    assert seen == [delivery.pk]
+    assert not Job.objects.exists()
     assert delivery.attempts == DeliveryAttempt.objects.count() == len(receiver.received)
 
 
@@ -252,8 +245,10 @@ def test_deliveries_about_one_subject_go_out_in_order(site, receiver, time_machi
     subscribe(site, receiver.url, EVENT)
     receiver.answer(Answer(status=500))
     for n in range(3):
-        webhook_emit(site_id=site.pk, hook_type=EVENT, payload={"n": n}, subject="referral:1")
-    webhook_emit(site_id=site.pk, hook_type=EVENT, payload={"n": 99}, subject="referral:2")
+        webhook_emit(
+            site_id=site.pk, hook_type=EVENT, payload={"n": n}, subject=Subject.referral(1)
+        )
+    webhook_emit(site_id=site.pk, hook_type=EVENT, payload={"n": 99}, subject=Subject.referral(2))
 
     run_until_quiet(time_machine)
 
@@ -266,8 +261,9 @@ def test_deliveries_about_one_subject_go_out_in_order(site, receiver, time_machi
 def test_a_later_delivery_waits_for_an_earlier_one_given_up(site, receiver, time_machine):
     subscribe(site, receiver.url, EVENT)
     receiver.answer(Answer(status=410))
-    webhook_emit(site_id=site.pk, hook_type=EVENT, payload={"n": 1}, subject="s")
-    webhook_emit(site_id=site.pk, hook_type=EVENT, payload={"n": 2}, subject="s")
+    about = Subject(SubjectKind.ORIGIN, 1)
+    webhook_emit(site_id=site.pk, hook_type=EVENT, payload={"n": 1}, subject=about)
+    webhook_emit(site_id=site.pk, hook_type=EVENT, payload={"n": 2}, subject=about)
     drain()
     assert [r.document["payload"]["n"] for r in receiver.received] == [1, 2]
     assert list(Delivery.objects.order_by("id").values_list("status", flat=True)) == [
@@ -276,38 +272,59 @@ def test_a_later_delivery_waits_for_an_earlier_one_given_up(site, receiver, time
     ]
 
 
-def test_on_delivered_runs_in_the_recording_transaction(site, receiver):
-    seen = []
+def test_a_delivered_referral_webhook_leaves_its_fact_on_the_queue(site, receiver):
+    # given a referral webhook about referral 7 and an event webhook about an origin
+    subscribe(site, receiver.url, "referral_web_hook", EVENT)
+    webhook_emit(
+        site_id=site.pk, hook_type="referral_web_hook", payload={}, subject=Subject.referral(7)
+    )
+    emit(site, subject=Subject(SubjectKind.ORIGIN, 7))
 
-    def pay(delivery):
-        seen.append((delivery.subject, delivery.status))
+    # when the worker runs the two delivery jobs, and only those
+    jobs = queue.claim(limit=10)
+    assert {j.kind for j in jobs} == {services.DELIVER}
+    for job in jobs:
+        queue.run_one(job)
 
-    services.on_delivered("referral_web_hook")(pay)
-    try:
-        subscribe(site, receiver.url, "referral_web_hook")
-        webhook_emit(
-            site_id=site.pk, hook_type="referral_web_hook", payload={}, subject="referral:7"
-        )
-        drain()
-    finally:
-        services._DELIVERED["referral_web_hook"].remove(pay)
-    assert seen == [("referral:7", "delivered")]
+    # then both were delivered, and the referral's delivery left the fact for its readers
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"delivered"}
+    fact = Job.objects.get()
+    assert (fact.kind, fact.ref_id, fact.site_id) == (REFERRAL_WEBHOOK_DELIVERED, 7, site.pk)
+    assert fact.run_after == NOW
 
 
-def test_a_failing_callback_leaves_the_delivery_pending_for_a_retry(site, receiver):
-    def boom(delivery):
+def test_a_given_up_referral_webhook_leaves_no_fact(site, receiver):
+    subscribe(site, receiver.url, "referral_web_hook")
+    receiver.answer(Answer(status=410))
+    webhook_emit(
+        site_id=site.pk, hook_type="referral_web_hook", payload={}, subject=Subject.referral(7)
+    )
+    drain()
+    assert Delivery.objects.get().status == "failed"
+    assert not Job.objects.exists()
+
+
+def test_a_failing_reader_of_the_fact_is_retried_without_sending_again(site, receiver, monkeypatch):
+    # given a reader of the "referral webhook delivered" fact that fails
+    from goodword.rewards import jobs as reward_jobs
+
+    def boom(**_):
         raise RuntimeError("rewards table locked")
 
-    services.on_delivered(EVENT)(boom)
-    try:
-        subscribe(site, receiver.url, EVENT)
-        emit(site)
-        drain()
-    finally:
-        services._DELIVERED[EVENT].remove(boom)
-    assert Delivery.objects.get().status == DeliveryStatus.PENDING
-    assert not DeliveryAttempt.objects.exists()
+    monkeypatch.setattr(reward_jobs, "rewards_pay_after_referral_webhook", boom)
+    subscribe(site, receiver.url, "referral_web_hook")
+    webhook_emit(
+        site_id=site.pk, hook_type="referral_web_hook", payload={}, subject=Subject.referral(7)
+    )
+
+    # when the worker runs
+    drain()
+
+    # then the delivery stands delivered and was sent once; the reader's job waits for a retry
+    assert Delivery.objects.get().status == DeliveryStatus.DELIVERED
+    assert len(receiver.received) == 1
     job = Job.objects.get()
+    assert job.kind == REFERRAL_WEBHOOK_DELIVERED
     assert "rewards table locked" in job.last_error
 
 

@@ -365,5 +365,9 @@ def share_create(
             person_id=offer.advocate_id,
             share=share,
         )
-        post_share_emit(share=share, view=view)
+        post_share_emit(
+            share=share,
+            campaign=view.campaign,
+            share_link=view.claim_links.get(channel) or link_url(program, view.claim_code),
+        )
     return share, view, reward

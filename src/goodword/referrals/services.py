@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -27,6 +26,7 @@ from goodword.referrals.resolution import ApprovalSettings, resolution
 from goodword.referrals.transitions import FINAL, REVIEWABLE, check_transition
 from goodword.rewards.services import rewards_sync
 from goodword.sites.auth import SiteRef
+from goodword.webhooks.emitters import referrals_moved_emit
 from goodword.worker import queue
 
 # The worker jobs (referrals/jobs.py runs them): attribution and screening of a friend's
@@ -43,9 +43,6 @@ class ActorRef:
 
 ENGINE = ActorRef(Actor.ENGINE)
 AUTOMATIC = ActorRef(Actor.AUTOMATIC, "approval settings")
-
-# Called inside the transaction with referrals that just changed status (webhooks).
-moved_listeners: list[Callable[[list[Referral]], None]] = []
 
 
 def referral_for_origin(
@@ -267,8 +264,7 @@ def referrals_transition(*, moves: list[tuple[Referral, str, str]], actor: Actor
         if referral.status not in FINAL:
             resolution_schedule(referral=referral)
     rewards_sync(referrals=referrals)
-    for listener in moved_listeners:
-        listener(referrals)
+    referrals_moved_emit(referrals=referrals)
 
 
 def referral_set_status(

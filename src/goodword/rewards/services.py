@@ -1,25 +1,22 @@
 """Reward writes: incentives turned into rewards, for referrals and for clicks, shares and
-signups; paying them (coupon codes from pools or a static code) and paying the ones that waited
-for codes.
+signups; paying them (coupon codes from pools or a static code), paying the ones that waited
+for codes, and the advocate's ones that waited for the referral webhook. Each service gathers
+the facts (rewards/facts.py), asks the pure decision (rewards/decision.py) and stores what it
+says, in the caller's transaction.
 
 Who may change a referral's rewards: only whoever holds the referral's row lock (a status
-change), plus the payer of rewards waiting for a coupon, which only touches those. Caps and
-uniqueness count rewards per advocate, so deciding them takes the advocates' row locks (in
-primary-key order) on PostgreSQL; SQLite runs one writer at a time anyway. The unique
-constraints on Reward are the backstop if anything races past that.
+change), plus the payer of rewards waiting for a coupon, which only touches those. The unique
+constraints on Reward are the backstop if anything races past the advocates' locks that caps
+and uniqueness are decided under.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q
 
 from goodword.campaigns.models import IncentiveReason, IncentiveType
 from goodword.campaigns.program import CampaignInfo, IncentiveInfo, Program, program_for
@@ -27,84 +24,37 @@ from goodword.campaigns.services import coupons_take
 from goodword.core.clock import now
 from goodword.core.db import is_postgres
 from goodword.offers.models import AdvocateOffer, Claim, Share
-from goodword.origins.models import Origin, OriginType
-from goodword.people.locks import people_lock
-from goodword.people.models import Person
-from goodword.referrals.models import Referral, ReferralStatus, TrackMethod
-from goodword.rewards.criteria import Criteria, RewardFacts, evaluate
+from goodword.origins.models import Origin
+from goodword.referrals.locks import referrals_lock
+from goodword.referrals.models import Referral, ReferralStatus
+from goodword.rewards.decision import (
+    SETTLED,
+    Decision,
+    Outcome,
+    action_reward_decide,
+    advocate_pay_gate,
+    judged,
+    referral_reward_decide,
+)
+from goodword.rewards.facts import (
+    OriginFacts,
+    Plan,
+    action_refusal,
+    origins_load,
+    referral_facts_gather,
+)
 from goodword.rewards.locks import rewards_lock_waiting
-from goodword.rewards.models import GIVEN, Reward, RewardStatus
+from goodword.rewards.models import Reward, RewardStatus
+from goodword.webhooks.emitters import rewards_paid_emit
+from goodword.webhooks.models import HookType
+from goodword.webhooks.selectors import referral_webhook_delivered
+from goodword.webhooks.services import site_subscribes
 from goodword.worker import queue
 
 # Worker job: pay the rewards of a coupon list that waited for codes (after an import).
 PAY_WAITING = "rewards_pay_waiting"
 WAITING_BATCH = 500  # waiting rewards paid per statement round
 REFERRAL_REASONS = (IncentiveReason.REFERRER, IncentiveReason.REFERRED)
-
-# Hooks other packages register (webhooks): called inside the transaction, with the rewards
-# that just became Paid, and asked whether a referral's advocate rewards must wait.
-paid_listeners: list[Callable[[list[Reward]], None]] = []
-advocate_pay_gates: list[Callable[[int], str | None]] = []
-
-
-def _gate_reason(site_id: int) -> str | None:
-    for gate in advocate_pay_gates:
-        reason = gate(site_id)
-        if reason:
-            return reason
-    return None
-
-
-@dataclass
-class _Counts:
-    """Rewards already given per incentive and advocate (and friend), kept up to date while a
-    batch gives more, so two referrals of one advocate in one batch see each other."""
-
-    total: Counter[tuple[int, int]]
-    month: Counter[tuple[int, int]]
-    friend: Counter[tuple[int, int, int | None]]
-
-    def add(self, reward: Reward) -> None:
-        key = (reward.incentive_id, reward.advocate_id)
-        self.total[key] += 1
-        self.month[key] += 1
-        self.friend[(reward.incentive_id, reward.advocate_id, reward.friend_id)] += 1
-
-
-def _month_start(at: datetime) -> datetime:
-    return at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
-def _load_counts(
-    incentive_ids: set[int], advocate_ids: set[int], stamp: datetime, *, exclude: Iterable[int]
-) -> _Counts:
-    counts = _Counts(Counter(), Counter(), Counter())
-    if not incentive_ids or not advocate_ids:
-        return counts
-    rows = (
-        Reward.objects.filter(
-            incentive_id__in=incentive_ids,
-            advocate_id__in=advocate_ids,
-            status__in=GIVEN,
-            given_at__isnull=False,
-        )
-        .exclude(pk__in=list(exclude))
-        .values("incentive_id", "advocate_id", "friend_id")
-        .annotate(n=Count("id"), month=Count("id", filter=Q(given_at__gte=_month_start(stamp))))
-    )
-    for row in rows:
-        key = (row["incentive_id"], row["advocate_id"])
-        counts.total[key] += row["n"]
-        counts.month[key] += row["month"]
-        counts.friend[(*key, row["friend_id"])] += row["n"]
-    return counts
-
-
-def _lock_people(person_ids: Iterable[int]) -> None:
-    """Advocates' row locks, in primary-key order: caps and uniqueness are decided under them."""
-    ids = sorted(set(person_ids))
-    if ids and is_postgres():
-        people_lock(ids=ids)
 
 
 def _currency(incentive: IncentiveInfo, site_currency: str) -> str:
@@ -147,10 +97,23 @@ def _new_reward(
     )
 
 
-def _block(reward: Reward, reason: str, stamp: datetime) -> None:
-    reward.status = RewardStatus.BLOCKED
-    reward.status_reason = reason[:500]
+def _apply(reward: Reward, decision: Decision, stamp: datetime) -> bool:
+    """Set the reward's status fields as decided; True when it is to be paid now."""
+    if decision.outcome in (Outcome.KEEP, Outcome.PAY):
+        return decision.outcome == Outcome.PAY
+    if decision.outcome == Outcome.VOID:
+        reward.status = RewardStatus.VOIDED
+        reward.status_reason = decision.reason
+    elif decision.outcome == Outcome.BLOCK:
+        reward.status = RewardStatus.BLOCKED
+        reward.status_reason = decision.reason[:500]
+    else:
+        # Held (not given yet), or given and gated: Pending either way, the reason says which.
+        reward.status = RewardStatus.PENDING
+        reward.status_reason = decision.reason
+        reward.given_at = stamp if decision.given else None
     reward.updated_at = stamp
+    return False
 
 
 def rewards_pay(rewards: Sequence[Reward], stamp: datetime) -> list[Reward]:
@@ -183,40 +146,16 @@ def rewards_pay(rewards: Sequence[Reward], stamp: datetime) -> list[Reward]:
 
 
 def rewards_paid_notify(rewards: list[Reward]) -> None:
+    """Tell the merchant about rewards that just became Paid (their webhooks)."""
     if rewards:
-        for listener in paid_listeners:
-            listener(rewards)
+        rewards_paid_emit(rewards=rewards)
 
 
 # --- referrals -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _OriginFacts:
-    type: str
-    event_category: str | None
-    subtotal: Decimal | None
-    occurred_at: datetime
-    uuid: Any
-
-
-def rewards_sync(*, referrals: Sequence[Referral]) -> list[Reward]:
-    """Bring the `referrer` and `referred` rewards of referrals in line with their status.
-    Call in the transaction that changed them, holding their row locks.
-
-    - new, pending or flagged: a Pending reward when the criteria are met now, else Blocked
-      with the reason (re-evaluated at each move: caps and counts may change meanwhile);
-    - approved: criteria evaluated once more, under the advocates' locks, then paid (or
-      Blocked); the advocate's reward may wait for the referral webhook (a site setting);
-    - blocked: its open rewards are Blocked; voided: its Pending rewards are Voided.
-    Paid and Waiting-for-coupon rewards never change here. Returns the rewards made Paid."""
-    if not referrals:
-        return []
-    site_id = referrals[0].site_id
-    assert all(r.site_id == site_id for r in referrals)
-    program = program_for(site_id)
-    stamp = now()
-    plans: list[tuple[Referral, CampaignInfo, IncentiveInfo]] = []
+def _plans(program: Program, referrals: Sequence[Referral]) -> list[Plan]:
+    plans: list[Plan] = []
     for referral in referrals:
         campaign = program.campaign(referral.campaign_id)
         if campaign is None:
@@ -225,91 +164,141 @@ def rewards_sync(*, referrals: Sequence[Referral]) -> list[Reward]:
             incentive = campaign.incentive(reason)
             if incentive is not None:
                 plans.append((referral, campaign, incentive))
-    if not plans:
-        return []
+    return plans
+
+
+def _open_plans(plans: list[Plan]) -> tuple[dict[tuple[int | None, str], Reward], list[Plan]]:
+    """The rewards the plans already have, and the plans whose reward is not settled."""
     existing = {
         (r.referral_id, r.reason): r
         for r in Reward.objects.filter(referral_id__in=[p[0].pk for p in plans])
     }
-    settled = {RewardStatus.PAID, RewardStatus.WAITING, RewardStatus.VOIDED}
     todo = [
         p
         for p in plans
-        if (r := existing.get((p[0].pk, p[2].reason))) is None or r.status not in settled
+        if (r := existing.get((p[0].pk, p[2].reason))) is None or r.status not in SETTLED
     ]
+    return existing, todo
+
+
+def _approval_gate(site_id: int, plans: list[Plan]) -> str | None:
+    if not any(p[0].status == ReferralStatus.APPROVED for p in plans):
+        return None
+    # The referral webhook about an approval is made in this very transaction.
+    return advocate_pay_gate(
+        subscribes_to_referral_hook=site_subscribes(site_id=site_id, hook_type=HookType.REFERRAL),
+        referral_webhook_delivered=False,
+    )
+
+
+def _referral_reward_new(
+    plan: Plan, *, currency: str, origin: OriginFacts | None, stamp: datetime
+) -> Reward:
+    referral, campaign, incentive = plan
+    referred = incentive.reason == IncentiveReason.REFERRED
+    return _new_reward(
+        incentive=incentive,
+        campaign=campaign,
+        site_id=referral.site_id,
+        currency=_currency(incentive, currency),
+        offer_id=referral.offer_id,
+        advocate_id=referral.advocate_id,
+        person_id=referral.friend_id if referred else referral.advocate_id,
+        stamp=stamp,
+        friend_id=referral.friend_id,
+        referral_id=referral.pk,
+        visitor_uuid=origin.uuid if origin is not None and referred else None,
+    )
+
+
+def rewards_sync(*, referrals: Sequence[Referral]) -> list[Reward]:
+    """Bring the `referrer` and `referred` rewards of referrals in line with their status
+    (rewards/decision.py says how). Call in the transaction that changed them, holding their
+    row locks. Returns the rewards made Paid."""
+    if not referrals:
+        return []
+    site_id = referrals[0].site_id
+    assert all(r.site_id == site_id for r in referrals)
+    program = program_for(site_id)
+    stamp = now()
+    existing, todo = _open_plans(_plans(program, referrals))
     if not todo:
         return []
-    evaluating = [
-        p for p in todo if p[0].status not in (ReferralStatus.BLOCKED, ReferralStatus.VOIDED)
-    ]
-    facts = _referral_facts(program, evaluating, stamp, existing)
-    # A blocked or voided referral is not evaluated, but its new `referred` reward still needs
-    # the origin's visitor uuid: the Rewards API finds it by that once the referral is unblocked.
-    facts.origins.update(_load_origins({p[0].origin_id for p in todo} - facts.origins.keys()))
-    site_currency = _site_currency(site_id)
-    gate = (
-        _gate_reason(site_id) if any(p[0].status == ReferralStatus.APPROVED for p in todo) else None
+    facts = referral_facts_gather(
+        program,
+        [p for p in todo if judged(p[0].status)],
+        stamp,
+        exclude=[r.pk for r in existing.values()],
     )
+    # A blocked or voided referral is not judged, but its new `referred` reward still needs
+    # the origin's visitor uuid: the Rewards API finds it by that once the referral is unblocked.
+    facts.origins.update(origins_load({p[0].origin_id for p in todo} - facts.origins.keys()))
+    gate = _approval_gate(site_id, todo)
+    site_currency = _site_currency(site_id)
     created: list[Reward] = []
     changed: list[Reward] = []
     to_pay: list[Reward] = []
-    for referral, campaign, incentive in todo:
+    for plan in todo:
+        referral, _, incentive = plan
         reward = existing.get((referral.pk, incentive.reason))
         fresh = reward is None
         if reward is None:
-            recipient = (
-                referral.advocate_id if incentive.reason == "referrer" else referral.friend_id
-            )
-            reward = _new_reward(
-                incentive=incentive,
-                campaign=campaign,
-                site_id=site_id,
-                currency=_currency(incentive, site_currency),
-                offer_id=referral.offer_id,
-                advocate_id=referral.advocate_id,
-                person_id=recipient,
-                stamp=stamp,
-                friend_id=referral.friend_id,
-                referral_id=referral.pk,
-                visitor_uuid=facts.origins[referral.origin_id].uuid
-                if referral.origin_id in facts.origins and incentive.reason == "referred"
-                else None,
-            )
+            origin = facts.origins.get(referral.origin_id)
+            reward = _referral_reward_new(plan, currency=site_currency, origin=origin, stamp=stamp)
         before = (reward.status, reward.status_reason)
-        if referral.status == ReferralStatus.VOIDED:
-            if reward.status == RewardStatus.PENDING:
-                reward.status = RewardStatus.VOIDED
-                reward.status_reason = "Referral voided"
-                reward.updated_at = stamp
-        elif referral.status == ReferralStatus.BLOCKED:
-            _block(reward, f"Referral blocked: {referral.fraud_details or 'fraud policy'}", stamp)
-        else:
-            why = facts.refusal(referral, incentive, reward)
-            if why is not None:
-                _block(reward, why, stamp)
-            elif referral.status == ReferralStatus.APPROVED:
-                if incentive.reason == "referrer" and gate:
-                    # Decided and counted as given; paid when the gate opens.
-                    reward.status = RewardStatus.PENDING
-                    reward.status_reason = gate
-                    reward.given_at = stamp
-                    reward.updated_at = stamp
-                else:
-                    to_pay.append(reward)
-                facts.counts.add(reward)
-            else:
-                reward.status = RewardStatus.PENDING
-                reward.status_reason = ""
-                reward.given_at = None
-                reward.updated_at = stamp
+        decision = referral_reward_decide(
+            referral_status=referral.status,
+            reward_status=reward.status,
+            reason=incentive.reason,
+            refusal=facts.refusal(referral, incentive, reward) if judged(referral.status) else None,
+            gate=gate,
+            fraud_details=referral.fraud_details or "",
+        )
+        pay = _apply(reward, decision, stamp)
+        if pay:
+            to_pay.append(reward)
+        if decision.given:
+            facts.counts.add(reward)
         if fresh:
             created.append(reward)
-        elif (to_pay and to_pay[-1] is reward) or (reward.status, reward.status_reason) != before:
+        elif pay or (reward.status, reward.status_reason) != before:
             changed.append(reward)
     paid = rewards_pay(to_pay, stamp)
     if created:
         Reward.objects.bulk_create(created)
     rewards_save(changed)
+    rewards_paid_notify(paid)
+    return paid
+
+
+def rewards_pay_after_referral_webhook(*, site_id: int, referral_id: int) -> list[Reward]:
+    """The referral webhook about a referral was delivered: pay the advocate's rewards that
+    waited for it, when the gate is open now. Idempotent: a second delivery (another
+    subscription's) finds nothing left waiting. Returns the rewards made Paid."""
+    locked = referrals_lock(ids=[referral_id])
+    if not locked or locked[0].site_id != site_id:
+        return []
+    referral = locked[0]
+    gate = advocate_pay_gate(
+        subscribes_to_referral_hook=site_subscribes(site_id=site_id, hook_type=HookType.REFERRAL),
+        referral_webhook_delivered=referral_webhook_delivered(
+            site_id=site_id, referral_id=referral_id
+        ),
+    )
+    if gate is not None:
+        return []
+    waiting = list(
+        Reward.objects.filter(
+            referral=referral,
+            reason=IncentiveReason.REFERRER,
+            status=RewardStatus.PENDING,
+            given_at__isnull=False,
+        )
+    )
+    if not waiting:
+        return []  # paid already (another subscription's delivery came first), or never gated
+    paid = rewards_pay(waiting, now())
+    rewards_save(waiting)
     rewards_paid_notify(paid)
     return paid
 
@@ -368,142 +357,6 @@ def _site_currency(site_id: int) -> str:
     return site_ref(site_id).currency
 
 
-@dataclass
-class _Facts:
-    program: Program
-    origins: dict[int, _OriginFacts]
-    offer_expiry: dict[int, datetime | None]
-    new_customer: dict[int, bool]
-    approved: Counter[tuple[int, int]]
-    counts: _Counts
-    emails: dict[int, str]
-    stamp: datetime
-
-    def refusal(self, referral: Referral, incentive: IncentiveInfo, reward: Reward) -> str | None:
-        """Why the reward must not be given, or None."""
-        recipient = self.emails.get(reward.person_id or 0)
-        if recipient and self.program.blocklist.match(email=recipient, ips=[]):
-            return "Person blocklisted"
-        if referral.track_method == TrackMethod.FORCE_MANUALLY_GENERATED:
-            return None  # staff forced it: criteria do not apply
-        origin = self.origins.get(referral.origin_id)
-        expires = self.offer_expiry.get(referral.offer_id)
-        at = origin.occurred_at if origin else referral.created_at
-        key = (incentive.id, referral.advocate_id)
-        verdict = evaluate(
-            Criteria.parse(incentive.criteria),
-            RewardFacts(
-                reason=incentive.reason,
-                origin_type=origin.type if origin else None,
-                event_category=origin.event_category if origin else None,
-                subtotal=referral.subtotal,
-                friend_new_customer=self.new_customer.get(referral.origin_id),
-                advocate_referrals=self.approved[(referral.advocate_id, referral.campaign_id)],
-                offer_expired=expires is not None and expires < at,
-                given_total=self.counts.total[key],
-                given_this_month=self.counts.month[key],
-                given_to_friend=self.counts.friend[(*key, referral.friend_id)],
-            ),
-        )
-        return None if verdict.ok else verdict.reason
-
-
-def _load_origins(origin_ids: set[int]) -> dict[int, _OriginFacts]:
-    if not origin_ids:
-        return {}
-    return {
-        row["id"]: _OriginFacts(
-            row["type"], row["event_category"], row["subtotal"], row["occurred_at"], row["uuid"]
-        )
-        for row in Origin.objects.filter(pk__in=origin_ids).values(
-            "id", "type", "event_category", "subtotal", "occurred_at", "uuid"
-        )
-    }
-
-
-def _referral_facts(
-    program: Program,
-    plans: list[tuple[Referral, CampaignInfo, IncentiveInfo]],
-    stamp: datetime,
-    existing: dict[tuple[int | None, str], Reward],
-) -> _Facts:
-    """Everything the criteria need for a batch, in a few queries, each only when a criterion
-    in play needs it."""
-    referrals = {p[0].pk: p[0] for p in plans}
-    criteria = [Criteria.parse(p[2].criteria) for p in plans]
-    origins = _load_origins({r.origin_id for r in referrals.values()})
-    offer_expiry = dict(
-        AdvocateOffer.objects.filter(pk__in={r.offer_id for r in referrals.values()}).values_list(
-            "id", "expires_at"
-        )
-    )
-    new_customer: dict[int, bool] = {}
-    if any(c.new_customer for c in criteria):
-        new_customer = _new_customers(list(referrals.values()), origins)
-    approved: Counter[tuple[int, int]] = Counter()
-    if any(c.referrals_min is not None or c.referrals_max is not None for c in criteria):
-        approved = _approved_referrals(
-            site_id=program.site_id,
-            advocate_ids={r.advocate_id for r in referrals.values()},
-            campaign_ids={r.campaign_id for r in referrals.values()},
-        )
-    advocates = {r.advocate_id for r in referrals.values()}
-    counts = _Counts(Counter(), Counter(), Counter())
-    if any(c.needs_counts for c in criteria) and any(
-        p[0].status == ReferralStatus.APPROVED for p in plans
-    ):
-        _lock_people(advocates)
-        counts = _load_counts(
-            {p[2].id for p in plans},
-            advocates,
-            stamp,
-            exclude=[r.pk for r in existing.values()],
-        )
-    emails: dict[int, str] = {}
-    if program.blocklist.entries:
-        people = advocates | {r.friend_id for r in referrals.values()}
-        emails = dict(Person.objects.filter(pk__in=people).values_list("id", "email"))
-    return _Facts(program, origins, offer_expiry, new_customer, approved, counts, emails, stamp)
-
-
-def _approved_referrals(
-    *, site_id: int, advocate_ids: set[int], campaign_ids: set[int]
-) -> Counter[tuple[int, int]]:
-    """(advocate id, campaign id) -> approved referrals: what referrals_min/max count."""
-    rows = (
-        Referral.objects.filter(
-            site_id=site_id,
-            advocate_id__in=advocate_ids,
-            campaign_id__in=campaign_ids,
-            status=ReferralStatus.APPROVED,
-        )
-        .values("advocate_id", "campaign_id")
-        .annotate(n=Count("id"))
-    )
-    return Counter({(row["advocate_id"], row["campaign_id"]): row["n"] for row in rows})
-
-
-def _new_customers(referrals: list[Referral], origins: dict[int, _OriginFacts]) -> dict[int, bool]:
-    """origin id -> the friend had no Purchase before this origin."""
-    result: dict[int, bool] = {}
-    for referral in referrals:
-        origin = origins.get(referral.origin_id)
-        if origin is None:
-            continue
-        earlier = (
-            Origin.objects.filter(
-                site_id=referral.site_id,
-                person_id=referral.friend_id,
-                type=OriginType.PURCHASE,
-                occurred_at__lt=origin.occurred_at,
-            )
-            .exclude(pk=referral.origin_id)
-            .exists()
-        )
-        result[referral.origin_id] = not earlier
-    return result
-
-
 # --- clicks, shares, signups ------------------------------------------------------------------
 
 
@@ -526,7 +379,6 @@ def reward_for_offer_action(
     if incentive is None:
         return None
     stamp = now()
-    criteria = Criteria.parse(incentive.criteria)
     links: dict[str, Any] = {"visitor_uuid": visitor_uuid}
     if claim is not None:
         links["claim_id"] = claim.pk
@@ -543,43 +395,18 @@ def reward_for_offer_action(
         stamp=stamp,
         **links,
     )
-    counts = _Counts(Counter(), Counter(), Counter())
-    if criteria.needs_counts:
-        _lock_people([offer.advocate_id])
-        counts = _load_counts({incentive.id}, {offer.advocate_id}, stamp, exclude=())
-    referrals = 0
-    if criteria.referrals_min is not None or criteria.referrals_max is not None:
-        referrals = _approved_referrals(
-            site_id=offer.site_id, advocate_ids={offer.advocate_id}, campaign_ids={campaign.id}
-        )[(offer.advocate_id, campaign.id)]
-    at = origin.occurred_at if origin is not None else stamp
-    key = (incentive.id, offer.advocate_id)
-    verdict = evaluate(
-        criteria,
-        RewardFacts(
-            reason=reason,
-            origin_type=origin.type if origin is not None else None,
-            event_category=origin.event_category if origin is not None else None,
-            subtotal=origin.subtotal if origin is not None else None,
-            friend_new_customer=None,
-            advocate_referrals=referrals,
-            offer_expired=offer.expires_at is not None and offer.expires_at < at,
-            given_total=counts.total[key],
-            given_this_month=counts.month[key],
-            given_to_friend=counts.friend[(*key, None)],
-        ),
+    decision = action_reward_decide(
+        refusal=action_refusal(
+            program=program,
+            campaign=campaign,
+            incentive=incentive,
+            offer=offer,
+            person_id=person_id,
+            origin=origin,
+            stamp=stamp,
+        )
     )
-    email = None
-    if person_id is not None and program.blocklist.entries:
-        email = Person.objects.filter(pk=person_id).values_list("email", flat=True).first()
-    if email and program.blocklist.match(email=email, ips=[]):
-        _block(reward, "Person blocklisted", stamp)
-        paid: list[Reward] = []
-    elif not verdict.ok:
-        _block(reward, verdict.reason or "Criteria not met", stamp)
-        paid = []
-    else:
-        paid = rewards_pay([reward], stamp)
+    paid = rewards_pay([reward], stamp) if _apply(reward, decision, stamp) else []
     try:
         with transaction.atomic():
             reward.save(force_insert=True)

@@ -1,85 +1,197 @@
-"""The webhooks other packages' changes cause, one function each, called inside the causing
-transaction. Each asks the cached snapshot first, so a site without that subscription pays
-nothing (no query, no payload built)."""
+"""The webhooks domain changes cause, one function each, which the domain services call inside
+the causing transaction (the only way a webhook is made): a webhook is stored together with the
+change it reports, or not at all. Each asks the cached snapshot first, so a site without that
+subscription pays nothing (no query, no payload built)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
+from django.db.models import Prefetch
+
+from goodword.campaigns.models import Coupon, CouponList
+from goodword.referrals.models import Referral, ReferralStatus
+from goodword.rewards.models import Reward
+from goodword.rewards.wire import reward_wire
 from goodword.webhooks import payloads
 from goodword.webhooks.models import HookType
 from goodword.webhooks.selectors import subscribed_types
 from goodword.webhooks.services import webhook_emit
+from goodword.webhooks.types import Subject, SubjectKind
 
 if TYPE_CHECKING:
     from goodword.campaigns.program import CampaignInfo
     from goodword.offers.models import AdvocateOffer, Claim, Share
-    from goodword.offers.services import OfferView
     from goodword.origins.models import Origin
     from goodword.people.models import Person
+
+# A pool with fewer unused codes than this after a take is "running low".
+LOW_WATER = 20
+
+
+def _emit(
+    site_id: int, hook_type: str, subject: Subject, build: Callable[[], dict[str, Any]]
+) -> int:
+    """`webhook_emit`, the payload built only when the site subscribes to the type."""
+    if hook_type not in subscribed_types(site_id):
+        return 0
+    return webhook_emit(site_id=site_id, hook_type=hook_type, payload=build(), subject=subject)
 
 
 def event_origin_emit(*, origin: Origin) -> int:
     """An Event origin was stored."""
-    if HookType.EVENT not in subscribed_types(origin.site_id):
-        return 0
-    return webhook_emit(
-        site_id=origin.site_id,
-        hook_type=HookType.EVENT,
-        payload=payloads.event_payload(origin),
-        subject=f"origin:{origin.pk}",
+    return _emit(
+        origin.site_id,
+        HookType.EVENT,
+        Subject(SubjectKind.ORIGIN, origin.pk),
+        lambda: payloads.event_payload(origin),
     )
 
 
 def offer_signup_emit(*, offer: AdvocateOffer, campaign: CampaignInfo) -> int:
     """An advocate joined: a new offer was made."""
-    if HookType.OFFER_SIGNUP not in subscribed_types(offer.site_id):
-        return 0
-    return webhook_emit(
-        site_id=offer.site_id,
-        hook_type=HookType.OFFER_SIGNUP,
-        payload=payloads.offer_signup_payload(offer, campaign=campaign),
-        subject=f"offer:{offer.pk}",
+    return _emit(
+        offer.site_id,
+        HookType.OFFER_SIGNUP,
+        Subject(SubjectKind.OFFER, offer.pk),
+        lambda: payloads.offer_signup_payload(offer, campaign=campaign),
     )
 
 
-def post_share_emit(*, share: Share, view: OfferView) -> int:
+def post_share_emit(*, share: Share, campaign: CampaignInfo, share_link: str) -> int:
     """An advocate shared their offer on a channel."""
-    if HookType.POST_SHARE not in subscribed_types(share.site_id):
-        return 0
-    from goodword.offers.services import link_url
 
-    link = view.claim_links.get(share.channel) or link_url(view.program, view.claim_code)
-    recipients = [r.email for r in share.recipients.all()] if share.pk else []
-    return webhook_emit(
-        site_id=share.site_id,
-        hook_type=HookType.POST_SHARE,
-        payload=payloads.post_share_payload(
-            share, campaign=view.campaign, recipients=recipients, share_link=link
-        ),
-        subject=f"offer:{share.offer_id}",
+    def build() -> dict[str, Any]:
+        recipients = [r.email for r in share.recipients.all()] if share.pk else []
+        return payloads.post_share_payload(
+            share, campaign=campaign, recipients=recipients, share_link=share_link
+        )
+
+    return _emit(
+        share.site_id, HookType.POST_SHARE, Subject(SubjectKind.OFFER, share.offer_id), build
     )
 
 
 def claim_signup_emit(*, claim: Claim, campaign: CampaignInfo) -> int:
     """A friend gave their email on an email-gated claim page."""
-    if HookType.CLAIM_SIGNUP not in subscribed_types(claim.site_id):
-        return 0
-    return webhook_emit(
-        site_id=claim.site_id,
-        hook_type=HookType.CLAIM_SIGNUP,
-        payload=payloads.claim_signup_payload(claim, campaign=campaign),
-        subject=f"claim:{claim.pk}",
+    return _emit(
+        claim.site_id,
+        HookType.CLAIM_SIGNUP,
+        Subject(SubjectKind.CLAIM, claim.pk),
+        lambda: payloads.claim_signup_payload(claim, campaign=campaign),
     )
 
 
 def unsubscribe_emit(*, person: Person) -> int:
     """A person unsubscribed (POST /api/v2/people/{person_slug}/unsubscribe)."""
-    if HookType.UNSUBSCRIBE not in subscribed_types(person.site_id):
+    return _emit(
+        person.site_id,
+        HookType.UNSUBSCRIBE,
+        Subject(SubjectKind.PERSON, person.pk),
+        lambda: payloads.unsubscribe_payload(person),
+    )
+
+
+def _reward_dict(reward: Reward) -> dict[str, Any]:
+    return {**reward_wire(reward), "incentive_identifier": reward.incentive_identifier}
+
+
+def referrals_moved_emit(*, referrals: list[Referral]) -> int:
+    """Referrals changed status: `referral_web_hook` for each that became approved, with its
+    rewards as they stand after the move."""
+    approved = [r.pk for r in referrals if r.status == ReferralStatus.APPROVED]
+    if not approved or HookType.REFERRAL not in subscribed_types(referrals[0].site_id):
         return 0
+    loaded = (
+        Referral.objects.filter(pk__in=approved)
+        .select_related("campaign", "offer__advocate", "origin", "claim", "advocate", "friend")
+        .prefetch_related(Prefetch("rewards", Reward.objects.select_related("coupon")))
+        .order_by("pk")
+    )
+    made = 0
+    for referral in loaded:
+        rewards = sorted(referral.rewards.all(), key=lambda r: r.pk)
+        entries: dict[str, list[dict[str, Any]]] = {"referrer": [], "referred": []}
+        for reward in rewards:
+            if reward.reason in entries:
+                person = referral.advocate if reward.reason == "referrer" else referral.friend
+                entries[reward.reason].append(
+                    payloads.referral_reward_payload(
+                        _reward_dict(reward), person=person, origin=referral.origin
+                    )
+                )
+        made += webhook_emit(
+            site_id=referral.site_id,
+            hook_type=HookType.REFERRAL,
+            payload=payloads.referral_payload(
+                referral, advocate_rewards=entries["referrer"], friend_rewards=entries["referred"]
+            ),
+            subject=Subject.referral(referral.pk),
+        )
+    return made
+
+
+def rewards_paid_emit(*, rewards: list[Reward]) -> int:
+    """Rewards became Paid: `reward_web_hook` for each, and `create_coupon_web_hook` for the
+    pools their codes took below the low-water mark."""
+    if not rewards:
+        return 0
+    site_id = rewards[0].site_id
+    subscribed = subscribed_types(site_id)
+    made = 0
+    if HookType.REWARD in subscribed:
+        loaded = (
+            Reward.objects.filter(pk__in=[r.pk for r in rewards])
+            .select_related(
+                "coupon",
+                "person",
+                "campaign",
+                "offer__advocate",
+                "offer__origin",
+                "referral__origin",
+            )
+            .order_by("pk")
+        )
+        for reward in loaded:
+            friend_origin = reward.referral.origin if reward.referral is not None else None
+            made += webhook_emit(
+                site_id=site_id,
+                hook_type=HookType.REWARD,
+                payload=payloads.reward_payload(
+                    _reward_dict(reward),
+                    person=reward.person,
+                    offer=reward.offer,
+                    campaign=reward.campaign,
+                    origin=reward.offer.origin,
+                    advocate_origin=reward.offer.origin,
+                    friend_origin=friend_origin,
+                ),
+                subject=Subject.referral(reward.referral_id) if reward.referral_id else None,
+            )
+    lists = {r.coupon_list_id for r in rewards if r.coupon_id is not None and r.coupon_list_id}
+    if lists and HookType.CREATE_COUPON in subscribed:
+        for coupon_list in CouponList.objects.filter(pk__in=lists).order_by("pk"):
+            made += _pool_low(
+                coupon_list, [r for r in rewards if r.coupon_list_id == coupon_list.pk]
+            )
+    return made
+
+
+def _pool_low(coupon_list: CouponList, taken: list[Reward]) -> int:
+    """Once per crossing of the low-water mark, not on every take below it."""
+    left = Coupon.objects.filter(coupon_list=coupon_list, claimed_at__isnull=True).count()
+    if not (left < LOW_WATER <= left + len(taken)):
+        return 0
+    sample = taken[0]
     return webhook_emit(
-        site_id=person.site_id,
-        hook_type=HookType.UNSUBSCRIBE,
-        payload=payloads.unsubscribe_payload(person),
-        subject=f"person:{person.pk}",
+        site_id=coupon_list.site_id,
+        hook_type=HookType.CREATE_COUPON,
+        payload=payloads.create_coupon_payload(
+            coupon_list,
+            discount_amount=sample.amount,
+            percentage_discount=sample.amount_type == "percentage",
+            usage_limit=1,
+        ),
+        extras={"codes_left": left},
     )

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from goodword.core.clock import now
 from goodword.webhooks import signing, transport
@@ -32,15 +33,11 @@ from goodword.webhooks.models import (
     DeliveryAttempt,
     DeliveryStatus,
     Encoding,
+    HookType,
     WebhookSettings,
 )
-from goodword.webhooks.services import (
-    DELIVER,
-    run_delivered_callbacks,
-    run_given_up_callbacks,
-    signing_secrets,
-    webhook_settings_get,
-)
+from goodword.webhooks.services import DELIVER, signing_secrets, webhook_settings_get
+from goodword.webhooks.types import REFERRAL_WEBHOOK_DELIVERED, Subject, SubjectKind
 from goodword.worker import queue
 
 BACKOFF_BASE = 10.0  # seconds before the second attempt; doubles with every failure
@@ -126,13 +123,7 @@ def deliver(job: queue.Claimed) -> None:
     stamp = now()
     if delivery.subject:
         earlier = (
-            Delivery.objects.filter(
-                site_id=delivery.site_id,
-                subject=delivery.subject,
-                status=DeliveryStatus.PENDING,
-                id__lt=delivery.pk,
-            )
-            .order_by("id")
+            _pending_of_subject(delivery, id__lt=delivery.pk)
             .values_list("id", "next_attempt_at")
             .first()
         )
@@ -225,8 +216,8 @@ def _finish(
     outcome: str,
     error: str,
 ) -> None:
-    """Delivered or given up: the attempt, the delivery, the callbacks, waking the next one of
-    the subject and the job's completion, in one transaction."""
+    """Delivered or given up: the attempt, the delivery, what a delivery leaves behind, waking
+    the next one of the subject and the job's completion, in one transaction."""
     stamp = now()
     with transaction.atomic():
         fields: dict[str, Any] = {
@@ -244,26 +235,41 @@ def _finish(
         for name, value in fields.items():
             setattr(delivery, name, value)
         if outcome == DeliveryStatus.DELIVERED:
-            run_delivered_callbacks(delivery)
-        else:
-            run_given_up_callbacks(delivery)
+            _delivered_fact(delivery, stamp)
         if delivery.subject:
             _wake_next(delivery, stamp)
         if not queue.complete(job):
             transaction.set_rollback(True)
 
 
+def _delivered_fact(delivery: Delivery, stamp: datetime) -> None:
+    """A delivered referral webhook is a fact others wait for (the advocate's pay gate): it is
+    left on the queue, in this transaction, for their handler; webhooks knows no reader."""
+    if delivery.hook_type != HookType.REFERRAL:
+        return
+    subject = Subject.from_key(delivery.subject)
+    if subject is not None and subject.kind == SubjectKind.REFERRAL:
+        queue.enqueue(
+            site_id=delivery.site_id,
+            kind=REFERRAL_WEBHOOK_DELIVERED,
+            ref_id=subject.id,
+            run_after=stamp,
+        )
+
+
+def _pending_of_subject(delivery: Delivery, **around: int) -> QuerySet[Delivery]:
+    """The pending deliveries about the same subject, oldest first (`id__lt` or `id__gt`)."""
+    return Delivery.objects.filter(
+        site_id=delivery.site_id,
+        subject=delivery.subject,
+        status=DeliveryStatus.PENDING,
+        **around,
+    ).order_by("id")
+
+
 def _wake_next(delivery: Delivery, stamp: datetime) -> None:
     following = (
-        Delivery.objects.filter(
-            site_id=delivery.site_id,
-            subject=delivery.subject,
-            status=DeliveryStatus.PENDING,
-            id__gt=delivery.pk,
-        )
-        .order_by("id")
-        .values_list("id", flat=True)
-        .first()
+        _pending_of_subject(delivery, id__gt=delivery.pk).values_list("id", flat=True).first()
     )
     if following is not None:
         queue.wake(kind=DELIVER, ref_id=following, at=stamp)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from goodword.core.cache import TTLCache
-from goodword.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription
+from goodword.webhooks.models import (
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    HookType,
+    Subscription,
+)
+from goodword.webhooks.types import Subject
 
 HOOKS_CACHE_SECONDS = 5.0
 
@@ -36,15 +43,14 @@ def _active_types(site_id: int) -> frozenset[str]:
     )
 
 
-def delivery_state(*, site_id: int, hook_type: str, subject: str) -> str | None:
-    """The state of the latest delivery of this type about `subject`: pending, delivered,
-    failed, or None when there is none."""
-    return (
-        Delivery.objects.filter(site_id=site_id, hook_type=hook_type, subject=subject)
-        .order_by("-id")
-        .values_list("status", flat=True)
-        .first()
-    )
+def referral_webhook_delivered(*, site_id: int, referral_id: int) -> bool:
+    """Whether a `referral_web_hook` about the referral was delivered (to any subscription)."""
+    return Delivery.objects.filter(
+        site_id=site_id,
+        hook_type=HookType.REFERRAL,
+        subject=Subject.referral(referral_id).key,
+        status=DeliveryStatus.DELIVERED,
+    ).exists()
 
 
 def delivery_log(

@@ -1,5 +1,4 @@
-"""Webhook writes: emitting deliveries, settings and secret rotation, redelivery, and the
-callbacks other packages register for a delivery's outcome.
+"""Webhook writes: emitting deliveries, settings and secret rotation, redelivery.
 
 `webhook_emit` runs inside the caller's transaction: the deliveries and their worker jobs commit
 or roll back with the change that caused them (DESIGN.md, invariant 1).
@@ -9,7 +8,6 @@ from __future__ import annotations
 
 import json
 import secrets as _secrets
-from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -29,53 +27,11 @@ from goodword.webhooks.models import (
     WebhookSettings,
 )
 from goodword.webhooks.selectors import subscribed_types
+from goodword.webhooks.types import Subject
 from goodword.worker import queue
 
 DELIVER = "webhook_deliver"  # the worker job kind; ref_id is the Delivery's id
 HOOK_TYPES = frozenset(HookType.values)
-
-DeliveryCallback = Callable[[Delivery], None]
-_DELIVERED: dict[str, list[DeliveryCallback]] = {}
-_GIVEN_UP: dict[str, list[DeliveryCallback]] = {}
-
-
-def on_delivered(hook_type: str) -> Callable[[DeliveryCallback], DeliveryCallback]:
-    """Register `fn(delivery)`, run inside the transaction that records a delivery of this type
-    as delivered (a 2xx answer). An exception rolls that transaction back: the delivery stays
-    pending and is retried (so callbacks must be idempotent). The module that registers must be
-    found by the worker's autodiscovery of each app's `jobs` module."""
-    return _register(_DELIVERED, hook_type)
-
-
-def on_given_up(hook_type: str) -> Callable[[DeliveryCallback], DeliveryCallback]:
-    """Register `fn(delivery)`, run inside the transaction that records that a delivery failed
-    for good (refused target, a 4xx other than 408/429, a redirect, or the retry window over).
-    A later redelivery that succeeds runs the on_delivered callbacks then."""
-    return _register(_GIVEN_UP, hook_type)
-
-
-def _register(
-    table: dict[str, list[DeliveryCallback]], hook_type: str
-) -> Callable[[DeliveryCallback], DeliveryCallback]:
-    if hook_type not in HOOK_TYPES:
-        raise ValueError(f"unknown webhook type {hook_type!r}")
-
-    def register(fn: DeliveryCallback) -> DeliveryCallback:
-        if fn not in table.setdefault(hook_type, []):
-            table[hook_type].append(fn)
-        return fn
-
-    return register
-
-
-def run_delivered_callbacks(delivery: Delivery) -> None:
-    for fn in _DELIVERED.get(delivery.hook_type, ()):
-        fn(delivery)
-
-
-def run_given_up_callbacks(delivery: Delivery) -> None:
-    for fn in _GIVEN_UP.get(delivery.hook_type, ()):
-        fn(delivery)
 
 
 # ---------------------------------------------------------------- emitting
@@ -106,24 +62,22 @@ def webhook_emit(
     hook_type: str,
     payload: dict[str, Any],
     extras: dict[str, Any] | None = None,
-    subject: str | None = None,
+    subject: Subject | None = None,
 ) -> int:
     """One delivery (and its worker job) per active subscription of `hook_type`; how many.
 
     Call inside the transaction of the change that causes the webhook. No query at all when the
-    site's cached snapshot has no subscription of the type. `subject` ("referral:123") orders
-    deliveries: one with the same subject as an earlier pending one waits for it to be
-    delivered or given up."""
+    site's cached snapshot has no subscription of the type. `subject` orders deliveries: one
+    about the same subject as an earlier pending one waits for it to be delivered or given up."""
     if hook_type not in HOOK_TYPES:
         raise ValueError(f"unknown webhook type {hook_type!r}")
     if hook_type not in subscribed_types(site_id):
         return 0
-    if subject is not None and len(subject) > 100:
-        raise ValueError("subject must be at most 100 characters")
+    key = subject.key if subject is not None else None
     stamp = now()
     body, more = _plain(payload), _plain(extras)
     if is_postgres():
-        return _emit_postgres(site_id, hook_type, body, more, subject, stamp)
+        return _emit_postgres(site_id, hook_type, body, more, key, stamp)
     subscriptions = list(
         Subscription.objects.filter(site_id=site_id, hook_type=hook_type, active=True)
         .order_by("id")
@@ -140,7 +94,7 @@ def webhook_emit(
                 url=url,
                 payload=body,
                 extras=more,
-                subject=subject,
+                subject=key,
                 created_at=stamp,
                 next_attempt_at=stamp,
             )
