@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from goodword.campaigns.models import Coupon
+from goodword.coupons.models import Coupon
 from goodword.referrals.models import Referral
 from goodword.rewards.models import Reward
 from goodword.sites.program import forget_program

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from goodword.campaigns.services import coupons_record_use
 from goodword.core.clock import now
+from goodword.coupons.services import coupons_record_use
 from goodword.origins.models import Origin
 from goodword.origins.selectors import origin_for_attribution
 from goodword.referrals.approval import resolution

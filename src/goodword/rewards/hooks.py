@@ -12,8 +12,9 @@ from typing import Any
 
 from django.db.models import Prefetch
 
-from goodword.campaigns.models import Coupon, CouponList
 from goodword.core.clock import now
+from goodword.coupons.models import CouponList
+from goodword.coupons.selectors import coupon_pool_left
 from goodword.referrals import services as referral_services
 from goodword.referrals.models import Referral, ReferralStatus
 from goodword.rewards import services as reward_services
@@ -120,7 +121,7 @@ def rewards_paid(rewards: list[Reward]) -> None:
 
 def _pool_low(coupon_list: CouponList, taken: list[Reward]) -> None:
     """Once per crossing of the low-water mark, not on every take below it."""
-    left = Coupon.objects.filter(coupon_list=coupon_list, claimed_at__isnull=True).count()
+    left = coupon_pool_left(coupon_list_id=coupon_list.pk)
     if not (left < LOW_WATER <= left + len(taken)):
         return
     sample = taken[0]

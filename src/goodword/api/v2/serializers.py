@@ -6,7 +6,8 @@ from decimal import Decimal
 from typing import Any
 
 from goodword.api.v2.envelope import format_time
-from goodword.campaigns.models import AmountType, Coupon, IncentiveType
+from goodword.campaigns.models import AmountType, IncentiveType
+from goodword.coupons.models import Coupon
 from goodword.people.models import Person
 from goodword.referrals.models import Referral
 from goodword.rewards.models import Reward, RewardStatus
