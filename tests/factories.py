@@ -55,7 +55,7 @@ class EventDataFactory(factory.DictFactory):
     subtotal = 100.44
 
 
-# Campaigns and coupons (goodword.campaigns).
+# Campaigns and coupons (goodword.campaigns, goodword.coupons).
 
 
 class CampaignFactory(factory.django.DjangoModelFactory):
@@ -77,7 +77,7 @@ class CouponListFactory(factory.django.DjangoModelFactory):
     """A single-use pool; pass `static_code` for a static list."""
 
     class Meta:
-        model = "campaigns.CouponList"
+        model = "coupons.CouponList"
 
     site = factory.SubFactory(SiteFactory)
     identifier = factory.Sequence(lambda n: f"list-{n}")
@@ -86,7 +86,7 @@ class CouponListFactory(factory.django.DjangoModelFactory):
 
 class CouponFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "campaigns.Coupon"
+        model = "coupons.Coupon"
 
     coupon_list = factory.SubFactory(CouponListFactory)
     site = factory.SelfAttribute("coupon_list.site")

@@ -478,7 +478,9 @@ def cmd_config_export(args: argparse.Namespace) -> int:
 
 
 def cmd_coupons_import(args: argparse.Namespace) -> int:
-    from goodword.campaigns.services import coupon_codes_from_csv, coupon_list_get, coupons_import
+    from goodword.coupons.selectors import coupon_list_get
+    from goodword.coupons.services import coupon_codes_from_csv
+    from goodword.rewards.services import coupons_import_and_pay_waiting
     from goodword.sites.selectors import site_get
 
     site = site_get(slug=args.slug)
@@ -486,7 +488,7 @@ def cmd_coupons_import(args: argparse.Namespace) -> int:
     progress = Progress(f"importing {args.file}")
     try:
         with open(args.file, encoding="utf-8-sig", newline="") as fh:
-            report = coupons_import(
+            report = coupons_import_and_pay_waiting(
                 site=site,
                 coupon_list=coupon_list,
                 codes=progress.counting(coupon_codes_from_csv(fh), "codes read"),

@@ -128,6 +128,7 @@ INSTALLED_APPS = [
     "goodword.sites",
     "goodword.people",
     "goodword.origins",
+    "goodword.coupons",
     "goodword.campaigns",
     "goodword.offers",
     "goodword.referrals",

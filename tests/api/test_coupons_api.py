@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from goodword.campaigns.models import Coupon
+from goodword.coupons.models import Coupon
 from goodword.rewards.models import Reward
 from tests.conftest import ApiClient
 from tests.factories import SiteFactory, make_key

@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
-from goodword.campaigns.models import Campaign, Coupon, CouponList, Incentive
+from goodword.campaigns.models import Campaign, Incentive
 from goodword.campaigns.program import program_for
 from goodword.config.schema import ConfigInvalid
 from goodword.config.services import config_apply
 from goodword.core.errors import DomainError
+from goodword.coupons.models import Coupon, CouponList
 from goodword.fraud import screening
 from goodword.fraud.policies import IP_ONLY, SIMILAR_EMAIL
 from goodword.sites.models import ApiKey, BlocklistEntry, FraudSettings, Site, SiteSettings

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import yaml
 
-from goodword.campaigns.models import Coupon, Incentive
+from goodword.campaigns.models import Incentive
 from goodword.cli import main
+from goodword.coupons.models import Coupon
 from goodword.sites.models import ApiKey, Site
 from goodword.sites.services import hash_key
 from tests.config.conftest import EXAMPLE, as_file_values, example_document

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from goodword.campaigns.models import Coupon
+from goodword.coupons.models import Coupon
 from goodword.offers.models import Claim
 from tests.conftest import ApiClient, postgres_only
 from tests.factories import SiteFactory, make_key

@@ -8,8 +8,9 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from django.test import Client
 
-from goodword.campaigns.models import Campaign, Coupon
+from goodword.campaigns.models import Campaign
 from goodword.campaigns.program import forget_program
+from goodword.coupons.models import Coupon
 from goodword.offers.models import AdvocateOffer, Claim, Visitor
 from tests.conftest import NOW
 from tests.referrals.program import (

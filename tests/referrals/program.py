@@ -10,9 +10,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from django.test import Client
 
-from goodword.campaigns.models import Campaign, Coupon, CouponList, Incentive
+from goodword.campaigns.models import Campaign, Incentive
 from goodword.campaigns.program import forget_program
 from goodword.core.clock import now
+from goodword.coupons.models import Coupon, CouponList
 from goodword.referrals.models import Referral
 from goodword.sites.models import FraudSettings, Site, SiteSettings
 

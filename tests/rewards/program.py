@@ -6,9 +6,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from goodword.campaigns.models import Campaign, Coupon, CouponList, Incentive
+from goodword.campaigns.models import Campaign, Incentive
 from goodword.campaigns.program import forget_program
 from goodword.core.clock import now
+from goodword.coupons.models import Coupon, CouponList
 from goodword.referrals.models import Referral
 from goodword.rewards.models import Reward
 from goodword.sites.models import FraudSettings, Site

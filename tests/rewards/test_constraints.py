@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError, transaction
 
-from goodword.campaigns.models import Coupon
 from goodword.core.clock import now
+from goodword.coupons.models import Coupon
 from goodword.rewards.models import Reward
 from tests.referrals.program import build_program
 from tests.rewards.program import advocate_with_friend, referred_purchase

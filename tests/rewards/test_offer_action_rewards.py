@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from goodword.campaigns.models import Coupon
-from goodword.campaigns.services import coupons_import
+from goodword.coupons.models import Coupon
 from goodword.rewards.models import Reward
+from goodword.rewards.services import coupons_import_and_pay_waiting
 from goodword.worker.loop import drain
 from tests.referrals.program import (
     build_program,
@@ -96,7 +96,7 @@ def test_a_click_on_a_dry_pool_waits_and_a_repeat_click_takes_no_code_from_it(ap
 
     # when a code is imported and the waiting friend clicks again before the worker runs
     friend_pool = waiting.coupon_list
-    coupons_import(site=api_site.site, coupon_list=friend_pool, codes=["FRIEND-4"])
+    coupons_import_and_pay_waiting(site=api_site.site, coupon_list=friend_pool, codes=["FRIEND-4"])
     click(offer["claim_url"], client=browser)
 
     # then the repeat click made no second reward, and the code is still there for the worker

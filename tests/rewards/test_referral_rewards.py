@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from goodword.campaigns.models import Coupon
 from goodword.campaigns.program import forget_program
+from goodword.coupons.models import Coupon
 from goodword.referrals.models import Referral
 from goodword.rewards.models import Reward
 from tests.conftest import NOW

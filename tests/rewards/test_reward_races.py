@@ -12,12 +12,12 @@ from datetime import timedelta
 import pytest
 import requests
 
-from goodword.campaigns.models import Coupon, CouponList
 from goodword.campaigns.program import forget_program
-from goodword.campaigns.services import coupons_import
 from goodword.core.clock import now
+from goodword.coupons.models import Coupon, CouponList
 from goodword.referrals.models import Referral, ReferralEvent
 from goodword.rewards.models import Reward
+from goodword.rewards.services import coupons_import_and_pay_waiting
 from goodword.sites.models import FraudSettings
 from goodword.worker.models import Job
 from goodword.worker.queue import LEASE
@@ -167,7 +167,7 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_no_reward_or_code(shop, st
     assert statuses(rewards) == {"Paid": codes, "Waiting for coupon": count - codes}
 
     # and when the missing codes are imported the worker pays exactly the waiting rewards
-    coupons_import(
+    coupons_import_and_pay_waiting(
         site=shop.site,
         coupon_list=advocate_pool,
         codes=[f"MORE-{i:03}" for i in range(count - codes)],

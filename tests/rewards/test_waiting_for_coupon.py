@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from goodword.campaigns.models import Coupon
-from goodword.campaigns.services import coupons_import
 from goodword.cli import main
+from goodword.coupons.models import Coupon
 from goodword.rewards.models import Reward
-from goodword.rewards.services import PAY_WAITING
+from goodword.rewards.services import PAY_WAITING, coupons_import_and_pay_waiting
 from goodword.worker.loop import drain
 from goodword.worker.models import Job
 from tests.referrals.program import build_program, put_status
@@ -67,7 +66,9 @@ def test_an_import_has_the_worker_pay_waiting_rewards_oldest_first_with_distinct
     assert states(ids) == [("Waiting for coupon", None)] * 3
 
     # when three codes are imported
-    report = coupons_import(site=api_site.site, coupon_list=dry_pool, codes=["N-1", "N-2", "N-3"])
+    report = coupons_import_and_pay_waiting(
+        site=api_site.site, coupon_list=dry_pool, codes=["N-1", "N-2", "N-3"]
+    )
 
     # then a job is queued for the list and nothing is paid before it runs
     assert report.imported == 3
@@ -88,7 +89,7 @@ def test_a_partial_import_pays_only_as_many_rewards_as_codes(api, api_site, dry_
     ids = approved_referrals(api, api_site.slug, 3)
 
     # when two codes arrive for three waiting rewards
-    coupons_import(site=api_site.site, coupon_list=dry_pool, codes=["N-1", "N-2"])
+    coupons_import_and_pay_waiting(site=api_site.site, coupon_list=dry_pool, codes=["N-1", "N-2"])
     drain()
 
     # then the two oldest are paid and the newest still waits
@@ -96,7 +97,7 @@ def test_a_partial_import_pays_only_as_many_rewards_as_codes(api, api_site, dry_
     assert Reward.objects.get(pk=ids[2]).status_reason == DRY
 
     # and the next import pays it
-    coupons_import(site=api_site.site, coupon_list=dry_pool, codes=["N-3"])
+    coupons_import_and_pay_waiting(site=api_site.site, coupon_list=dry_pool, codes=["N-3"])
     drain()
     assert states(ids) == [("Paid", "N-1"), ("Paid", "N-2"), ("Paid", "N-3")]
 
@@ -118,7 +119,7 @@ def test_the_cli_import_pays_waiting_rewards_through_the_worker(
 
 
 def test_an_import_with_nothing_waiting_queues_no_job(api_site, dry_pool):
-    coupons_import(site=api_site.site, coupon_list=dry_pool, codes=["N-1"])
+    coupons_import_and_pay_waiting(site=api_site.site, coupon_list=dry_pool, codes=["N-1"])
 
     assert not Job.objects.filter(kind=PAY_WAITING).exists()
     assert Coupon.objects.get(code="N-1").claimed_at is None

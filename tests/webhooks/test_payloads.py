@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from goodword.campaigns.models import Campaign, CouponList
+from goodword.campaigns.models import Campaign
+from goodword.coupons.models import CouponList
 from goodword.offers.models import AdvocateOffer, Claim
 from goodword.origins.models import Origin
 from goodword.people.models import Person

@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from goodword.campaigns.models import Campaign, CouponList, Incentive
+from goodword.campaigns.models import Campaign, Incentive
 from goodword.config.schema import FORMAT_VERSION, criteria_for_file
 from goodword.config.values import format_duration, plain_amount
+from goodword.coupons.models import CouponList
 from goodword.fraud import screening
 from goodword.sites.models import BlocklistEntry, FraudSettings, Site, SiteSettings
 

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, Model, ProtectedError
 
-from goodword.campaigns.models import Campaign, CampaignStatus, CouponList, Incentive
+from goodword.campaigns.models import Campaign, CampaignStatus, Incentive
 from goodword.campaigns.program import forget_program
 from goodword.config.schema import (
     CampaignSpec,
@@ -28,6 +28,7 @@ from goodword.config.schema import (
 )
 from goodword.core.clock import now
 from goodword.core.errors import DomainError
+from goodword.coupons.models import CouponList
 from goodword.referrals.services import resolutions_retime
 from goodword.sites.locks import site_lock
 from goodword.sites.models import BlocklistEntry, FraudSettings, Site, SiteSettings

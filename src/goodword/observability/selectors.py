@@ -7,8 +7,8 @@ from typing import Any
 
 from django.db.models import Count, Min, Q
 
-from goodword.campaigns.models import CouponList
 from goodword.core.clock import now
+from goodword.coupons.models import CouponList
 from goodword.webhooks.models import Delivery
 from goodword.worker.models import Job
 from goodword.worker.selectors import job_status

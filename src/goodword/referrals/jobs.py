@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from goodword.campaigns.services import coupons_record_use
+from goodword.coupons.services import coupons_record_use
 from goodword.origins.selectors import origin_for_attribution
 from goodword.referrals.services import (
     ATTRIBUTE,

@@ -8,8 +8,9 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
-from goodword.campaigns.models import Campaign, Coupon
+from goodword.campaigns.models import Campaign
 from goodword.core.db import cast, fetch, is_postgres
+from goodword.coupons.models import Coupon
 from goodword.fraud.policies import Party, ReferralFacts
 from goodword.offers.models import AdvocateOffer, Claim, Share, ShareRecipient
 from goodword.origins.models import Origin

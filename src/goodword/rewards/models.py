@@ -5,12 +5,11 @@ from django.db import models
 from goodword.campaigns.models import (
     AmountType,
     Campaign,
-    Coupon,
-    CouponList,
     Incentive,
     IncentiveReason,
     IncentiveType,
 )
+from goodword.coupons.models import Coupon, CouponList
 from goodword.offers.models import AdvocateOffer, Claim, Share
 from goodword.people.models import Person
 from goodword.referrals.models import Referral

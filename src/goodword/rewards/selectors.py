@@ -1,4 +1,4 @@
-"""Reward and coupon reads for the Rewards and Coupons APIs."""
+"""Reward reads for the Rewards API, and the Coupons API's read of a code with who holds it."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
-from goodword.campaigns.models import Coupon, CouponList, Incentive
-from goodword.core.clock import now
-from goodword.core.errors import NotFound, ValidationFailed
+from goodword.campaigns.models import Incentive
+from goodword.core.errors import ValidationFailed
+from goodword.coupons.models import Coupon, CouponList
+from goodword.coupons.selectors import coupon_code_find
 from goodword.offers.models import AdvocateOffer, Claim
 from goodword.people.models import Person
 from goodword.rewards.models import Reward, RewardStatus
@@ -70,17 +71,9 @@ class CouponFound:
 
 
 def coupon_find(*, site_id: int, currency: str, code: str) -> CouponFound:
-    code = code.strip()
-    coupon = (
-        Coupon.objects.select_related("coupon_list").filter(site_id=site_id, code=code).first()
-        if code
-        else None
-    )
-    coupon_list = coupon.coupon_list if coupon is not None else None
-    if coupon_list is None and code:
-        coupon_list = CouponList.objects.filter(site_id=site_id, static_code=code).first()
-    if coupon_list is None:
-        raise NotFound("coupon_not_found", "No coupon found by `code`.")
+    """The code (coupons' `coupon_code_find`) with the reward or offer that holds it."""
+    found = coupon_code_find(site_id=site_id, code=code)
+    code, coupon, coupon_list = found.code, found.coupon, found.coupon_list
     reward = None
     if coupon is not None:
         reward = Reward.objects.filter(coupon=coupon).select_related("coupon").first()
@@ -121,27 +114,3 @@ def coupon_find(*, site_id: int, currency: str, code: str) -> CouponFound:
         owner_id=owner_id,
         offer_expires_at=offer_expires_at,
     )
-
-
-# The permission checks, in the order their message is reported.
-CHECKS = (
-    ("coupon_unissued", "This coupon code has not been issued yet"),
-    ("coupon_expired", "This coupon code has expired"),
-    ("friend_offer_expired", "The offer this coupon code came with has expired"),
-    ("different_owner", "This coupon code was issued to another person"),
-    ("coupon_used", "This coupon code has already been used"),
-)
-
-
-def coupon_permission(*, found: CouponFound, person: Person) -> dict[str, bool]:
-    """May this person use the code? Each check true means a reason not to."""
-    coupon = found.coupon
-    return {
-        "coupon_unissued": coupon is not None and coupon.claimed_at is None,
-        # Goodword's codes carry no expiry of their own.
-        "coupon_expired": False,
-        "friend_offer_expired": found.offer_expires_at is not None
-        and found.offer_expires_at < now(),
-        "different_owner": found.owner_id is not None and found.owner_id != person.pk,
-        "coupon_used": coupon is not None and coupon.usages > 0,
-    }

@@ -12,7 +12,7 @@ and uniqueness are decided under.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,9 +20,10 @@ from django.db import IntegrityError, connection, transaction
 
 from goodword.campaigns.models import IncentiveReason, IncentiveType
 from goodword.campaigns.program import CampaignInfo, IncentiveInfo, Program, program_for
-from goodword.campaigns.services import coupons_take
 from goodword.core.clock import now
 from goodword.core.db import is_postgres
+from goodword.coupons.models import CouponList
+from goodword.coupons.services import ImportReport, coupons_import, coupons_release, coupons_take
 from goodword.offers.models import AdvocateOffer, Claim, Share
 from goodword.origins.models import Origin
 from goodword.referrals.locks import referrals_lock
@@ -45,6 +46,7 @@ from goodword.rewards.facts import (
 )
 from goodword.rewards.locks import rewards_lock_waiting
 from goodword.rewards.models import Reward, RewardStatus
+from goodword.sites.models import Site
 from goodword.webhooks.emitters import rewards_paid_emit
 from goodword.webhooks.models import HookType
 from goodword.webhooks.selectors import referral_webhook_delivered
@@ -420,10 +422,8 @@ def reward_for_offer_action(
 
 
 def _release_coupon(reward: Reward) -> None:
-    from goodword.campaigns.models import Coupon
-
     if reward.coupon_id is not None:
-        Coupon.objects.filter(pk=reward.coupon_id).update(claimed_at=None)
+        coupons_release(coupon_ids=[reward.coupon_id])
 
 
 def _existing_for_action(
@@ -441,6 +441,19 @@ def rewards_waiting_enqueue(*, site_id: int, coupon_list_id: int) -> None:
     """After codes were added to a list: have the worker pay what waited for them."""
     if Reward.objects.filter(coupon_list_id=coupon_list_id, status=RewardStatus.WAITING).exists():
         queue.enqueue(site_id=site_id, kind=PAY_WAITING, ref_id=coupon_list_id)
+
+
+def coupons_import_and_pay_waiting(
+    *, site: Site, coupon_list: CouponList, codes: Iterable[str]
+) -> ImportReport:
+    """Import single-use codes into a pool and, in the same transaction, have the worker pay
+    the rewards that waited for that list's codes. Every import an operator starts goes
+    through here; coupons themselves know nothing of rewards (ADR 0013)."""
+    with transaction.atomic():
+        report = coupons_import(site=site, coupon_list=coupon_list, codes=codes)
+        if report.imported:
+            rewards_waiting_enqueue(site_id=site.pk, coupon_list_id=coupon_list.pk)
+    return report
 
 
 def rewards_pay_waiting(*, coupon_list_id: int, limit: int = WAITING_BATCH) -> int:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from goodword.campaigns.models import AmountType, Coupon, IncentiveType
+from goodword.campaigns.models import AmountType, IncentiveType
+from goodword.coupons.models import Coupon
 from goodword.rewards.models import Reward, RewardStatus
 
 # Reward statuses as the wire shows them: a reward still awaiting approval is "Unpaid".

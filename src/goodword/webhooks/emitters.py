@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch
 
-from goodword.campaigns.models import Coupon, CouponList
+from goodword.coupons.models import CouponList
+from goodword.coupons.selectors import coupon_pool_left
 from goodword.referrals.models import Referral, ReferralStatus
 from goodword.rewards.models import Reward
 from goodword.rewards.wire import reward_wire
@@ -180,7 +181,7 @@ def rewards_paid_emit(*, rewards: list[Reward]) -> int:
 
 def _pool_low(coupon_list: CouponList, taken: list[Reward]) -> int:
     """Once per crossing of the low-water mark, not on every take below it."""
-    left = Coupon.objects.filter(coupon_list=coupon_list, claimed_at__isnull=True).count()
+    left = coupon_pool_left(coupon_list_id=coupon_list.pk)
     if not (left < LOW_WATER <= left + len(taken)):
         return 0
     sample = taken[0]

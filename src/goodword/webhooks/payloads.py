@@ -15,8 +15,9 @@ from typing import Any
 
 from django.db.models import Count, Q
 
-from goodword.campaigns.models import Campaign, CouponList
+from goodword.campaigns.models import Campaign
 from goodword.campaigns.program import CampaignInfo
+from goodword.coupons.models import CouponList
 from goodword.offers.models import AdvocateOffer, Claim, Share
 from goodword.origins.models import Origin, OriginType
 from goodword.people.models import Person

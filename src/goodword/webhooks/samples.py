@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from goodword.campaigns.models import Campaign, CouponList
+from goodword.campaigns.models import Campaign
+from goodword.coupons.models import CouponList
 from goodword.offers.models import AdvocateOffer, Claim, Share
 from goodword.origins.models import Origin
 from goodword.people.models import Person

@@ -10,12 +10,11 @@ from ninja import Router
 from goodword.api.v2.envelope import ok
 from goodword.api.v2.serializers import coupon_json, reward_json
 from goodword.api.v2.site import request_site
+from goodword.coupons.selectors import CHECKS, coupon_permission
 from goodword.people.selectors import person_find
 from goodword.rewards.selectors import (
-    CHECKS,
     CouponFound,
     coupon_find,
-    coupon_permission,
     rewards_for_person,
     rewards_for_visitor,
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from goodword.campaigns.models import CouponList
+from goodword.coupons.models import CouponList
 
 
 def coupon_list_lock(*, id: int) -> CouponList | None:

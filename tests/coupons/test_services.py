@@ -1,19 +1,24 @@
-"""Importing single-use coupon codes: CSV shapes, duplicates, refusals, and volume."""
+"""Coupon writes: importing single-use codes (CSV shapes, duplicates, refusals, volume), taking
+them, handing them back, and counting their use."""
 
 from __future__ import annotations
 
 import io
 import time
+from datetime import timedelta
 
 import pytest
 
-from goodword.campaigns.models import Coupon
-from goodword.campaigns.services import (
-    coupon_codes_from_csv,
-    coupon_list_get,
-    coupons_import,
-)
 from goodword.core.errors import DomainError, NotFound, ValidationFailed
+from goodword.coupons.models import Coupon
+from goodword.coupons.services import (
+    coupon_codes_from_csv,
+    coupons_import,
+    coupons_record_use,
+    coupons_release,
+    coupons_take,
+)
+from goodword.worker.models import Job
 from tests.factories import CouponFactory, CouponListFactory, SiteFactory
 
 
@@ -126,14 +131,6 @@ def test_a_code_too_long_refuses_the_whole_import(db):
     assert not Coupon.objects.exists()
 
 
-def test_coupon_list_get(db):
-    pool = CouponListFactory(identifier="pool")
-
-    assert coupon_list_get(site=pool.site, identifier="pool") == pool
-    with pytest.raises(NotFound):
-        coupon_list_get(site=SiteFactory(), identifier="pool")
-
-
 def test_a_hundred_thousand_codes_import_quickly(db):
     # given a CSV of 100,000 codes, 1,000 of them already on the site
     pool = CouponListFactory()
@@ -156,3 +153,85 @@ def test_a_hundred_thousand_codes_import_quickly(db):
 
 def codes_of_stream(text: str):
     return coupon_codes_from_csv(io.StringIO(text, newline=""))
+
+
+def test_an_import_leaves_no_follow_up_work_of_its_own(db):
+    # given a pool (rewards waiting for its codes are the caller's business: ADR 0013)
+    pool = CouponListFactory()
+
+    # when codes are imported directly
+    report = coupons_import(site=pool.site, coupon_list=pool, codes=["A", "B"])
+
+    # then the codes are in and no job was queued by the coupons app
+    assert report.imported == 2
+    assert not Job.objects.exists()
+
+
+# -- taking, handing back, counting use
+
+
+def test_taking_claims_the_oldest_unclaimed_codes_once(db, frozen_now):
+    # given a pool of three codes, the first already handed out
+    pool = CouponListFactory()
+    first, second, third = (CouponFactory(coupon_list=pool, code=c) for c in ("A", "B", "C"))
+    Coupon.objects.filter(pk=first.pk).update(claimed_at=frozen_now)
+
+    # when two codes are taken, then two more
+    taken = coupons_take(site_id=pool.site_id, coupon_list_id=pool.pk, count=2)
+    more = coupons_take(site_id=pool.site_id, coupon_list_id=pool.pk, count=2)
+
+    # then the first take got the two free codes in order, stamped now, and the pool is dry
+    assert taken == [(second.pk, "B"), (third.pk, "C")]
+    assert more == []
+    assert set(Coupon.objects.values_list("claimed_at", flat=True)) == {frozen_now}
+
+
+def test_taking_from_a_static_list_gives_its_code_to_everyone(db):
+    static = CouponListFactory(static_code="WELCOME10")
+
+    taken = coupons_take(site_id=static.site_id, coupon_list_id=static.pk, count=3)
+
+    assert taken == [(None, "WELCOME10")] * 3
+
+
+def test_taking_nothing_or_from_another_sites_list_gives_nothing(db):
+    pool = CouponFactory().coupon_list
+    static = CouponListFactory(static_code="WELCOME10")
+
+    assert coupons_take(site_id=pool.site_id, coupon_list_id=pool.pk, count=0) == []
+    assert coupons_take(site_id=pool.site_id, coupon_list_id=static.pk, count=1) == []
+
+
+def test_a_released_code_is_taken_again(db, frozen_now):
+    # given a pool whose only code was taken
+    pool = CouponFactory(code="A").coupon_list
+    [(coupon_id, _)] = coupons_take(site_id=pool.site_id, coupon_list_id=pool.pk, count=1)
+    assert coupon_id is not None
+
+    # when it is handed back (twice: the second finds nothing to release)
+    released = coupons_release(coupon_ids=[coupon_id, coupon_id])
+    again = coupons_release(coupon_ids=[coupon_id])
+
+    # then it went back once and the next take gets it
+    assert (released, again) == (1, 0)
+    assert coupons_take(site_id=pool.site_id, coupon_list_id=pool.pk, count=1) == [(coupon_id, "A")]
+    assert coupons_release(coupon_ids=[]) == 0
+
+
+def test_use_is_counted_on_the_sites_codes_and_first_use_kept(db, frozen_now):
+    # given a code on the site and the same text on another site
+    coupon = CouponFactory(code="A")
+    elsewhere = CouponFactory(code="A")
+    earlier = frozen_now - timedelta(days=1)
+
+    # when two origins carry it (the later reported first), and one carries an unknown code
+    counted = coupons_record_use(site_id=coupon.site_id, codes=["A", "NOPE"], used_at=frozen_now)
+    coupons_record_use(site_id=coupon.site_id, codes=["A"], used_at=earlier)
+
+    # then only the site's code counts, twice, with the first use it was told of
+    coupon.refresh_from_db()
+    elsewhere.refresh_from_db()
+    assert counted == 1
+    assert (coupon.usages, coupon.used_at) == (2, frozen_now)
+    assert (elsewhere.usages, elsewhere.used_at) == (0, None)
+    assert coupons_record_use(site_id=coupon.site_id, codes=[], used_at=frozen_now) == 0

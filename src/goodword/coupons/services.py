@@ -1,5 +1,9 @@
-"""Writes for campaigns and coupons. Campaigns, incentives and coupon lists are written by
-`goodword.config.services.config_apply`; single-use codes arrive here, in bulk."""
+"""Coupon writes: single-use codes arriving in bulk, handed out once each, handed back, and
+counted when an origin carries them. Coupon lists themselves are written by
+`goodword.config.services.config_apply`.
+
+Coupons know nothing of what the codes are for: rewards and campaigns depend on this app, never
+the reverse (ADR 0013)."""
 
 from __future__ import annotations
 
@@ -13,11 +17,11 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.db.models.functions import Coalesce
 
-from goodword.campaigns.locks import coupon_list_lock
-from goodword.campaigns.models import Coupon, CouponList
 from goodword.core.clock import now
 from goodword.core.db import is_postgres
 from goodword.core.errors import DomainError, NotFound, ValidationFailed
+from goodword.coupons.locks import coupon_list_lock
+from goodword.coupons.models import Coupon, CouponList
 from goodword.sites.models import Site
 
 # Codes per executemany: bounds the memory a 10-million-line file needs.
@@ -35,20 +39,13 @@ class ImportReport:
         return self.imported + self.duplicates
 
 
-def coupon_list_get(*, site: Site, identifier: str) -> CouponList:
-    try:
-        return CouponList.objects.get(site=site, identifier=identifier)
-    except CouponList.DoesNotExist:
-        raise NotFound(
-            "coupon_list_not_found", f"Site {site.slug!r} has no coupon list {identifier!r}"
-        ) from None
-
-
 def coupons_import(*, site: Site, coupon_list: CouponList, codes: Iterable[str]) -> ImportReport:
     """Add single-use codes to a pool list. Blank codes are skipped; a code the site already
     has (codes are unique per site) or that repeats counts as a duplicate and is left alone.
 
-    All or nothing: one transaction, so a bad code halfway through a file imports nothing."""
+    All or nothing: one transaction, so a bad code halfway through a file imports nothing. What
+    the new codes unblock (rewards waiting for them) is the caller's business: the report says
+    how many were added."""
     if coupon_list.site_id != site.pk:
         raise NotFound(
             "coupon_list_not_found",
@@ -78,10 +75,6 @@ def coupons_import(*, site: Site, coupon_list: CouponList, codes: Iterable[str])
                     codes=list(dict.fromkeys(batch)),
                 )
         imported = Coupon.objects.filter(coupon_list=coupon_list).count() - before
-        if imported:
-            from goodword.rewards.services import rewards_waiting_enqueue
-
-            rewards_waiting_enqueue(site_id=site.pk, coupon_list_id=coupon_list.pk)
     return ImportReport(imported=imported, duplicates=seen - imported)
 
 
@@ -213,3 +206,12 @@ def coupons_record_use(*, site_id: int, codes: list[str], used_at: datetime) -> 
         usages=models.F("usages") + 1,
         used_at=Coalesce("used_at", models.Value(used_at)),
     )
+
+
+def coupons_release(*, coupon_ids: Iterable[int]) -> int:
+    """Hand taken pool codes back (the reward they were taken for was not stored after all),
+    so the next take finds them again. Returns how many went back."""
+    ids = sorted(set(coupon_ids))
+    if not ids:
+        return 0
+    return Coupon.objects.filter(pk__in=ids, claimed_at__isnull=False).update(claimed_at=None)

@@ -1,0 +1,92 @@
+"""Coupon reads: a site's list by identifier, a code by its text, whether a person may use a code,
+and how full a pool is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from goodword.core.clock import now
+from goodword.core.errors import NotFound
+from goodword.coupons.models import Coupon, CouponList
+from goodword.people.models import Person
+from goodword.sites.models import Site
+
+
+def coupon_list_get(*, site: Site, identifier: str) -> CouponList:
+    try:
+        return CouponList.objects.get(site=site, identifier=identifier)
+    except CouponList.DoesNotExist:
+        raise NotFound(
+            "coupon_list_not_found", f"Site {site.slug!r} has no coupon list {identifier!r}"
+        ) from None
+
+
+@dataclass(frozen=True)
+class CouponCode:
+    """A code the site hands out: a pool code with its row, or a list's static code (no row)."""
+
+    code: str
+    coupon: Coupon | None  # None: a list's static code
+    coupon_list: CouponList
+
+
+def coupon_code_find(*, site_id: int, code: str) -> CouponCode:
+    """The site's code `code` (surrounding blanks ignored): a single-use code of any pool first,
+    else the static code of a list. Raises NotFound (`coupon_not_found`) when it is neither."""
+    code = code.strip()
+    coupon = (
+        Coupon.objects.select_related("coupon_list").filter(site_id=site_id, code=code).first()
+        if code
+        else None
+    )
+    coupon_list = coupon.coupon_list if coupon is not None else None
+    if coupon_list is None and code:
+        coupon_list = CouponList.objects.filter(site_id=site_id, static_code=code).first()
+    if coupon_list is None:
+        raise NotFound("coupon_not_found", "No coupon found by `code`.")
+    return CouponCode(code=code, coupon=coupon, coupon_list=coupon_list)
+
+
+# The permission checks, in the order their message is reported.
+CHECKS = (
+    ("coupon_unissued", "This coupon code has not been issued yet"),
+    ("coupon_expired", "This coupon code has expired"),
+    ("friend_offer_expired", "The offer this coupon code came with has expired"),
+    ("different_owner", "This coupon code was issued to another person"),
+    ("coupon_used", "This coupon code has already been used"),
+)
+
+
+class CouponHolding(Protocol):
+    """A code with what is known of who holds it; who that is, is read where the holders live
+    (rewards, offers), above this app."""
+
+    @property
+    def coupon(self) -> Coupon | None: ...  # None: a list's static code
+
+    @property
+    def owner_id(self) -> int | None: ...  # the person it was issued to, when known
+
+    @property
+    def offer_expires_at(self) -> datetime | None: ...  # the offer a friend's code came from
+
+
+def coupon_permission(*, found: CouponHolding, person: Person) -> dict[str, bool]:
+    """May this person use the code? Each check true means a reason not to."""
+    coupon = found.coupon
+    return {
+        "coupon_unissued": coupon is not None and coupon.claimed_at is None,
+        # Goodword's codes carry no expiry of their own.
+        "coupon_expired": False,
+        "friend_offer_expired": found.offer_expires_at is not None
+        and found.offer_expires_at < now(),
+        "different_owner": found.owner_id is not None and found.owner_id != person.pk,
+        "coupon_used": coupon is not None and coupon.usages > 0,
+    }
+
+
+def coupon_pool_left(*, coupon_list_id: int) -> int:
+    """How many codes of a pool are still to be handed out (a static list has none)."""
+    return Coupon.objects.filter(coupon_list_id=coupon_list_id, claimed_at__isnull=True).count()
