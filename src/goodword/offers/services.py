@@ -22,6 +22,7 @@ from goodword.offers.models import (
     ShortLink,
     Visitor,
 )
+from goodword.offers.selectors import offer_first_for_advocate
 from goodword.origins.models import Origin, OriginType
 from goodword.rewards.models import Reward
 from goodword.rewards.services import reward_for_offer_action
@@ -187,32 +188,16 @@ def offer_get(*, site: SiteRef, short_url_code: str) -> AdvocateOffer:
     return offer
 
 
-def offer_json(view: OfferView) -> dict[str, Any]:
-    offer, campaign = view.offer, view.campaign
-    incentives = {
-        i.identifier: {
-            "identifier": i.identifier,
-            "action_type": i.reason,
-            "incentive_type": i.incentive_type,
-            "amount": i.amount,
-            "percentage": i.amount_type == "percentage",
-            "description": i.description or None,
-            "for_advocate": i.reason in ("referrer", "shared", "signup"),
-            "for_friend": i.reason in ("referred", "click"),
-        }
-        for i in campaign.incentives
-    }
-    return {
-        "claim_url": link_url(view.program, view.claim_code),
-        "email": offer.advocate.email,
-        "id": offer.pk,
-        "short_url_code": offer.short_url_code,
-        "show_url": link_url(view.program, view.show_code),
-        "coupon_code": offer.coupon_code,
-        "incentives": incentives,
-        "trigger_widget": False,
-        "campaign_tags": list(campaign.tags),
-    }
+def advocate_claim_url(*, site_id: int, advocate_id: int) -> str | None:
+    """The advocate's personal claim link, of their first offer while its campaign is in the
+    program (the link is made on first use), or None."""
+    offer = offer_first_for_advocate(site_id=site_id, advocate_id=advocate_id)
+    if offer is None:
+        return None
+    program = program_for(site_id)
+    if program.campaign(offer.campaign_id) is None:
+        return None
+    return link_url(program, offer_view(offer, program, []).claim_code)
 
 
 def offer_is_live(offer: AdvocateOffer, program: Program) -> bool:

@@ -1,4 +1,5 @@
-"""Writing origins: person upsert, identity, idempotency.
+"""Storing origins: person upsert, identity, idempotency (what follows from a new origin is
+`origins.intake`'s to decide).
 
 The hot path of the product. It runs as raw SQL (two statements in one transaction) rather
 than through the ORM: DESIGN.md measured an ORM `.get()` at about seven times the CPU of the same
@@ -23,12 +24,7 @@ from goodword.core.errors import DomainError
 from goodword.origins.models import Origin, OriginType
 from goodword.people.models import Person
 from goodword.sites.auth import SiteRef
-from goodword.webhooks.emitters import event_origin_emit
-from goodword.webhooks.models import HookType
-from goodword.webhooks.services import site_subscribes
 from goodword.worker import queue
-
-EVENT_HOOK = HookType.EVENT.value
 
 
 @dataclass(slots=True)
@@ -237,21 +233,6 @@ class FollowUp:
 
 
 def origin_create(
-    *, site: SiteRef, data: OriginData, follow_up: FollowUp | None = None
-) -> OriginResult:
-    """Store an origin (see _origin_create); a new Event also emits `event_web_hook`."""
-    if data.type == OriginType.EVENT and site_subscribes(site_id=site.id, hook_type=EVENT_HOOK):
-        # The event webhook commits with the origin; without a subscription (asked of a cached
-        # snapshot) the write stays one statement.
-        with transaction.atomic():
-            result = _origin_create(site=site, data=data, follow_up=follow_up)
-            if result.created:
-                event_origin_emit(origin=result.origin)
-        return result
-    return _origin_create(site=site, data=data, follow_up=follow_up)
-
-
-def _origin_create(
     *, site: SiteRef, data: OriginData, follow_up: FollowUp | None = None
 ) -> OriginResult:
     """Store an origin and upsert its person; idempotent on the origin's identity.

@@ -10,12 +10,12 @@ from ninja import Router
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from goodword.api.v2.envelope import ok
-from goodword.api.v2.origin_schemas import AwareDatetime
-from goodword.api.v2.origins import origin_json
-from goodword.api.v2.serializers import referral_json
+from goodword.api.v2.serializers import origin_json, referral_json
 from goodword.api.v2.site import request_site
 from goodword.core.money import to_amount
-from goodword.referrals.models import Actor, Referral
+from goodword.origins.schemas import AwareDatetime
+from goodword.referrals.models import Actor
+from goodword.referrals.selectors import referral_with_people
 from goodword.referrals.services import ActorRef, origin_refund, referral_set_status
 
 router = Router(tags=["Referrals"])
@@ -67,7 +67,7 @@ def update_referral(request: HttpRequest, origin_slug: str, payload: StatusBody)
     )
     if referral is None:
         return ok()
-    referral = Referral.objects.select_related("advocate", "friend").get(pk=referral.pk)
+    referral = referral_with_people(site_id=site.id, referral_id=referral.pk)
     return ok({"referral": referral_json(referral)})
 
 
