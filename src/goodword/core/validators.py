@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
+
+from goodword.core.money import to_amount
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 EMAIL_MAX = 254
@@ -17,6 +20,20 @@ def email_normalise(value: str) -> str | None:
     if len(email) > EMAIL_MAX or not EMAIL_RE.match(email):
         return None
     return email
+
+
+def amount_not_negative(value: Any, field: str) -> Decimal | None:
+    """A money amount as sent (a number or a numeric string; blank is not sent), or ValueError
+    with the sentence that names `field`."""
+    if value is None or value == "":
+        return None
+    try:
+        amount = to_amount(value)
+    except ValueError:
+        raise ValueError(f"`{field}` must be a number") from None
+    if amount < 0:
+        raise ValueError(f"`{field}` must be greater than or equal to 0")
+    return amount
 
 
 _TYPE_WORDS = {

@@ -13,12 +13,12 @@ the same place for every caller:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from django.db import transaction
 
 from goodword.offers.services import OfferView, offer_for_origin, validate_channels
-from goodword.origins.models import Origin, OriginType
+from goodword.origins.models import TRACKING_FIELDS, Origin, OriginType
 from goodword.origins.schemas import EventData, PersonFields, PurchaseData
 from goodword.origins.services import FollowUp, OriginData, PersonData, origin_create
 from goodword.referrals.services import ATTRIBUTE
@@ -32,6 +32,8 @@ EVENT_HOOK = HookType.EVENT.value
 # Fields that shape the answer (which offer, which links) rather than the origin itself; a
 # retry that asks for other sharing channels is still the same origin.
 _NOT_ORIGIN_DATA = {"sharing_channels", "campaign_tags"}
+# The schema names the person's fields as PersonData does.
+_PERSON_FIELDS = tuple(f.name for f in fields(PersonData))
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,28 +89,12 @@ def origin_data_from(*, kind: str, data: PersonFields, current_ip: str | None) -
         tags = [t.strip() for t in tags.split(",") if t.strip()]
     origin = OriginData(
         type=kind,
-        person=PersonData(
-            email=data.email,
-            first_name=data.first_name,
-            last_name=data.last_name,
-            username=data.username,
-            customer_id=data.customer_id,
-            phone_number=data.phone_number,
-            custom_properties=data.custom_properties,
-        ),
+        person=PersonData(**{name: getattr(data, name) for name in _PERSON_FIELDS}),
         sent=sent,
         ip_address=ip,
         uuid=data.uuid,
         occurred_at=data.created_at,
-        traffic_source=data.traffic_source,
-        segment1=data.segment1,
-        segment2=data.segment2,
-        segment3=data.segment3,
-        utm_source=data.utm_source,
-        utm_medium=data.utm_medium,
-        utm_campaign=data.utm_campaign,
-        utm_term=data.utm_term,
-        utm_content=data.utm_content,
+        **{name: getattr(data, name) for name in TRACKING_FIELDS},
         campaign_tags=list(tags or []),
     )
     if isinstance(data, PurchaseData | EventData):

@@ -25,7 +25,7 @@ from pydantic import BaseModel as Schema
 from goodword.core.errors import ValidationFailed
 from goodword.core.http import normalise_ip
 from goodword.core.money import to_amount
-from goodword.core.validators import describe_all, email_normalise
+from goodword.core.validators import amount_not_negative, describe_all, email_normalise
 from goodword.origins.models import (
     LEN_ADDRESS,
     LEN_EVENT,
@@ -162,15 +162,7 @@ class CommerceFields(PersonFields):
     @field_validator("subtotal", mode="before")
     @classmethod
     def _subtotal(cls, value: Any) -> Decimal | None:
-        if value is None or value == "":
-            return None
-        try:
-            amount = to_amount(value)
-        except ValueError:
-            raise ValueError("`subtotal` must be a number") from None
-        if amount < 0:
-            raise ValueError("`subtotal` must be greater than or equal to 0")
-        return amount
+        return amount_not_negative(value, "subtotal")
 
     @field_validator("coupon_codes", mode="before")
     @classmethod

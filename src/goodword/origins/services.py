@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from goodword.core.clock import now
 from goodword.core.db import is_postgres
 from goodword.core.errors import DomainError
-from goodword.origins.models import Origin, OriginType
+from goodword.origins.models import TRACKING_FIELDS, Origin, OriginType
 from goodword.people.models import Person
 from goodword.sites.auth import SiteRef
 from goodword.worker import queue
@@ -259,15 +259,7 @@ def origin_create(
         shipping_zip=data.shipping_zip,
         ip_address=data.ip_address,
         uuid=data.uuid,
-        traffic_source=data.traffic_source,
-        segment1=data.segment1,
-        segment2=data.segment2,
-        segment3=data.segment3,
-        utm_source=data.utm_source,
-        utm_medium=data.utm_medium,
-        utm_campaign=data.utm_campaign,
-        utm_term=data.utm_term,
-        utm_content=data.utm_content,
+        **{name: getattr(data, name) for name in TRACKING_FIELDS},
         campaign_tags=data.campaign_tags,
         occurred_at=data.occurred_at or stamp,
         fingerprint=fingerprint(data.sent),
