@@ -18,10 +18,9 @@ from dataclasses import dataclass, fields
 from django.db import transaction
 
 from goodword.offers.services import OfferView, offer_for_origin, validate_channels
-from goodword.origins.models import TRACKING_FIELDS, Origin, OriginType
+from goodword.origins.models import ATTRIBUTE, TRACKING_FIELDS, Origin, OriginType
 from goodword.origins.schemas import EventData, PersonFields, PurchaseData
 from goodword.origins.services import FollowUp, OriginData, PersonData, origin_create
-from goodword.referrals.services import ATTRIBUTE
 from goodword.sites.auth import SiteRef
 from goodword.sites.program import program_for
 from goodword.webhooks.emitters import event_origin_emit

@@ -16,7 +16,7 @@ from goodword.core.clock import now
 from goodword.core.db import fetch, is_postgres
 from goodword.core.errors import DomainError, NotFound
 from goodword.fraud.screening import screen
-from goodword.origins.models import Origin, OriginType
+from goodword.origins.models import ATTRIBUTE, Origin, OriginType
 from goodword.referrals import selectors
 from goodword.referrals.approval import resolution
 from goodword.referrals.attribution import FriendOrigin, attribute
@@ -27,9 +27,6 @@ from goodword.rewards.services import rewards_sync
 from goodword.sites.auth import SiteRef
 from goodword.sites.program import program_for
 from goodword.worker import queue
-
-# The worker job that attributes and screens a friend's origin (referrals/jobs.py runs it).
-ATTRIBUTE = "attribute"
 
 
 @dataclass(frozen=True)
