@@ -1,8 +1,8 @@
 """Storing origins: person upsert, identity, idempotency (what follows from a new origin is
 `origins.intake`'s to decide).
 
-The hot path of the product. It runs as raw SQL (two statements in one transaction) rather
-than through the ORM: DESIGN.md measured an ORM `.get()` at about seven times the CPU of the same
+The hot path of the product. It runs as raw SQL (one statement on PostgreSQL) rather than
+through the ORM: DESIGN.md measured an ORM `.get()` at about seven times the CPU of the same
 query on a cursor, and the request rate here is decided by Python work per request.
 """
 
