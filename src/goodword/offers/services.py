@@ -22,7 +22,7 @@ from goodword.offers.models import (
     ShortLink,
     Visitor,
 )
-from goodword.offers.selectors import offer_first_for_advocate
+from goodword.offers.selectors import offer_first_for_advocate, offer_has_claim_link
 from goodword.origins.models import Origin, OriginType
 from goodword.rewards.models import Reward
 from goodword.rewards.services import reward_for_offer_action
@@ -208,6 +208,16 @@ def offer_is_live(offer: AdvocateOffer, program: Program) -> bool:
         and campaign.running_at(at)
         and (offer.expires_at is None or at < offer.expires_at)
     )
+
+
+def offer_claim_url_active(*, site: SiteRef, offer: AdvocateOffer, claim_url: str | None) -> bool:
+    """Whether the offer is live and, when a claim URL is given, that URL is one of its claim
+    links."""
+    active = offer_is_live(offer, program_for(site.id))
+    if active and claim_url:
+        code = claim_url.rstrip("/").rsplit("/", 1)[-1]
+        active = offer_has_claim_link(site_id=site.id, offer_id=offer.pk, code=code)
+    return active
 
 
 # ---- public links and claims ----------------------------------------------------------------

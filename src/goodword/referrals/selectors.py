@@ -332,9 +332,12 @@ def referrals_for_person(*, site_id: int, person_id: int, role: str, limit: int)
     )
 
 
-def referral_with_people(*, site_id: int, referral_id: int) -> Referral:
-    return Referral.objects.select_related("advocate", "friend").get(
-        site_id=site_id, pk=referral_id
+def referral_get(*, site_id: int, referral_id: int) -> Referral:
+    """The referral with its people and rewards, as `referral_json` reads them."""
+    return (
+        Referral.objects.select_related("advocate", "friend")
+        .prefetch_related("rewards__coupon")
+        .get(site_id=site_id, pk=referral_id)
     )
 
 

@@ -14,11 +14,11 @@ from goodword.api.v2.envelope import ok
 from goodword.api.v2.serializers import offer_json, reward_json, share_json
 from goodword.api.v2.site import request_site
 from goodword.core.errors import ValidationFailed
-from goodword.offers.selectors import claim_count_for_link, offer_has_claim_link
+from goodword.offers.selectors import claim_count_for_link
 from goodword.offers.services import (
     claim_track_visit,
+    offer_claim_url_active,
     offer_get,
-    offer_is_live,
     offer_view,
     share_create,
     validate_channels,
@@ -64,13 +64,8 @@ def find_offer(request: HttpRequest, short_url_code: str) -> HttpResponse:
 def claim_url_status(request: HttpRequest, short_url_code: str) -> HttpResponse:
     site = request_site(request)
     offer = offer_get(site=site, short_url_code=short_url_code)
-    program = program_for(site.id)
-    active = offer_is_live(offer, program)
     claim_url = request.GET.get("claim_url")
-    if active and claim_url:
-        # The link must be one of this offer's claim links.
-        code = claim_url.rstrip("/").rsplit("/", 1)[-1]
-        active = offer_has_claim_link(site_id=site.id, offer_id=offer.pk, code=code)
+    active = offer_claim_url_active(site=site, offer=offer, claim_url=claim_url)
     return ok({"active": active})
 
 

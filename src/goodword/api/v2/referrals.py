@@ -15,7 +15,7 @@ from goodword.api.v2.site import request_site
 from goodword.core.validators import amount_not_negative
 from goodword.origins.schemas import AwareDatetime
 from goodword.referrals.models import Actor
-from goodword.referrals.selectors import referral_with_people
+from goodword.referrals.selectors import referral_get
 from goodword.referrals.services import ActorRef, origin_refund, referral_set_status
 
 router = Router(tags=["Referrals"])
@@ -59,7 +59,7 @@ def update_referral(request: HttpRequest, origin_slug: str, payload: StatusBody)
     )
     if referral is None:
         return ok()
-    referral = referral_with_people(site_id=site.id, referral_id=referral.pk)
+    referral = referral_get(site_id=site.id, referral_id=referral.pk)
     return ok({"referral": referral_json(referral)})
 
 
