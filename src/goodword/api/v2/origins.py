@@ -51,8 +51,10 @@ class AnyOriginBody(Schema):
 
 def _create(request: HttpRequest, kind: str, site_slug: str | None, data: PersonFields) -> Any:
     site = request_site(request, site_slug)
+    # Only `"ip_address": "current"` needs the caller's address.
+    current_ip = client_ip(request) if data.ip_address == "current" else None
     ingested = origin_ingest(
-        site=site, kind=kind, data=data, current_ip=client_ip(request), with_offer=True
+        site=site, kind=kind, data=data, current_ip=current_ip, with_offer=True
     )
     body: dict[str, Any] = {"origin": origin_json(ingested.origin), "offer": None}
     if ingested.offer is not None:
