@@ -8,7 +8,7 @@ import re
 import pytest
 from django.test import Client
 
-import goodword.api.v2.origins as origins_api
+import goodword.origins.intake as intake
 from tests.factories import PurchaseDataFactory
 from tests.helpers import PURCHASE_URL, assert_created, assert_error, assert_json, stored_counts
 
@@ -94,7 +94,7 @@ def test_unhandled_exception_is_a_json_500_with_the_request_id_and_is_logged(
     def explode(**kwargs):
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(origins_api, "origin_create", explode)
+    monkeypatch.setattr(intake, "origin_create", explode)
 
     # when a purchase is posted
     with caplog.at_level(logging.ERROR, logger="goodword.api"):
@@ -120,7 +120,7 @@ def test_unhandled_exception_is_a_json_500_with_the_request_id_and_is_logged(
 
 def test_the_500_keeps_a_request_id_sent_by_a_proxy(api, api_site, monkeypatch):
     # given a crashing service and a proxy that set X-Request-Id
-    monkeypatch.setattr(origins_api, "origin_create", lambda **kw: 1 / 0)
+    monkeypatch.setattr(intake, "origin_create", lambda **kw: 1 / 0)
 
     # when a purchase is posted
     response = api.post(

@@ -185,7 +185,7 @@ def test_a_worker_failing_mid_batch_leaves_no_duplicate_and_no_row_behind(api_si
     # and a worker that dies after storing the first row of the second chunk
     import goodword.origins.jobs as jobs
 
-    real = jobs.origin_store
+    real = jobs.origin_ingest
     calls = {"n": 0}
 
     def failing(**kwargs):
@@ -194,7 +194,7 @@ def test_a_worker_failing_mid_batch_leaves_no_duplicate_and_no_row_behind(api_si
             raise RuntimeError("worker died")
         return real(**kwargs)
 
-    monkeypatch.setattr(jobs, "origin_store", failing)
+    monkeypatch.setattr(jobs, "origin_ingest", failing)
 
     # when it works through the batch
     drain()
@@ -210,7 +210,7 @@ def test_a_worker_failing_mid_batch_leaves_no_duplicate_and_no_row_behind(api_si
     assert "worker died" in job.last_error
 
     # when the worker runs it again, healthy, once it is due
-    monkeypatch.setattr(jobs, "origin_store", real)
+    monkeypatch.setattr(jobs, "origin_ingest", real)
     Job.objects.update(run_after=job.created_at)
     drain()
 

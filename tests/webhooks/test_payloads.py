@@ -85,26 +85,25 @@ def test_an_event_origin_refused_as_a_duplicate_leaves_no_delivery(api, api_site
 def test_without_a_subscription_an_event_costs_no_webhook_statement(
     api, api_site, django_assert_num_queries
 ):
+    from goodword.campaigns.program import program_for
+    from goodword.origins.intake import origin_ingest
+    from goodword.origins.schemas import EventData
+    from goodword.sites.auth import SiteRef
     from goodword.webhooks.services import site_subscribes
 
     site_subscribes(site_id=api_site.site.pk, hook_type="event_web_hook")  # snapshot warm
-    from goodword.origins.services import OriginData, PersonData, origin_create
-    from goodword.sites.auth import SiteRef
-
+    program_for(api_site.site.pk)  # snapshot warm
     ref = SiteRef(id=api_site.site.pk, slug=api_site.slug, currency="USD")
-    data = OriginData(
-        type="Event",
-        person=PersonData(email="q@example.com"),
-        sent={"n": 1},
-        event_category="c",
-        event_number="n1",
-    )
+    data = EventData(email="q@example.com", event_category="c", event_number="n1", subtotal=1)
     from tests.conftest import is_postgres
 
     # PostgreSQL: the one CTE statement, on its own psycopg cursor (Django counts none, and
     # would count a savepoint or a snapshot query); SQLite: savepoint, person, origin, release
     with django_assert_num_queries(0 if is_postgres() else 4):
-        assert origin_create(site=ref, data=data).created
+        ingested = origin_ingest(
+            site=ref, kind="Event", data=data, current_ip=None, with_offer=False
+        )
+    assert ingested.origin.pk is not None
     assert not Delivery.objects.exists()
 
 

@@ -8,10 +8,9 @@ from datetime import timedelta
 import pytest
 
 from goodword.core.clock import now
-from goodword.origins.models import Origin
+from goodword.origins.models import ATTRIBUTE, Origin
 from goodword.referrals import services
 from goodword.referrals.models import Referral, ReferralEvent
-from goodword.referrals.services import ATTRIBUTE
 from goodword.worker.loop import drain
 from goodword.worker.models import Job
 from tests.conftest import ApiClient

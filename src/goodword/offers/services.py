@@ -24,6 +24,7 @@ from goodword.offers.models import (
     ShortLink,
     Visitor,
 )
+from goodword.offers.selectors import offer_first_for_advocate, offer_has_claim_link
 from goodword.origins.models import Origin, OriginType
 from goodword.rewards.models import Reward
 from goodword.rewards.services import reward_for_offer_action
@@ -188,32 +189,16 @@ def offer_get(*, site: SiteRef, short_url_code: str) -> AdvocateOffer:
     return offer
 
 
-def offer_json(view: OfferView) -> dict[str, Any]:
-    offer, campaign = view.offer, view.campaign
-    incentives = {
-        i.identifier: {
-            "identifier": i.identifier,
-            "action_type": i.reason,
-            "incentive_type": i.incentive_type,
-            "amount": i.amount,
-            "percentage": i.amount_type == "percentage",
-            "description": i.description or None,
-            "for_advocate": i.reason in ("referrer", "shared", "signup"),
-            "for_friend": i.reason in ("referred", "click"),
-        }
-        for i in campaign.incentives
-    }
-    return {
-        "claim_url": link_url(view.program, view.claim_code),
-        "email": offer.advocate.email,
-        "id": offer.pk,
-        "short_url_code": offer.short_url_code,
-        "show_url": link_url(view.program, view.show_code),
-        "coupon_code": offer.coupon_code,
-        "incentives": incentives,
-        "trigger_widget": False,
-        "campaign_tags": list(campaign.tags),
-    }
+def advocate_claim_url(*, site_id: int, advocate_id: int) -> str | None:
+    """The advocate's personal claim link, of their first offer while its campaign is in the
+    program (the link is made on first use), or None."""
+    offer = offer_first_for_advocate(site_id=site_id, advocate_id=advocate_id)
+    if offer is None:
+        return None
+    program = program_for(site_id)
+    if program.campaign(offer.campaign_id) is None:
+        return None
+    return link_url(program, offer_view(offer, program, []).claim_code)
 
 
 def offer_is_live(offer: AdvocateOffer, program: Program) -> bool:
@@ -224,6 +209,16 @@ def offer_is_live(offer: AdvocateOffer, program: Program) -> bool:
         and campaign.running_at(at)
         and (offer.expires_at is None or at < offer.expires_at)
     )
+
+
+def offer_claim_url_active(*, site: SiteRef, offer: AdvocateOffer, claim_url: str | None) -> bool:
+    """Whether the offer is live and, when a claim URL is given, that URL is one of its claim
+    links."""
+    active = offer_is_live(offer, program_for(site.id))
+    if active and claim_url:
+        code = claim_url.rstrip("/").rsplit("/", 1)[-1]
+        active = offer_has_claim_link(site_id=site.id, offer_id=offer.pk, code=code)
+    return active
 
 
 # ---- public links and claims ----------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid as uuidlib
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -11,6 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from goodword.core.http import client_ip
+from goodword.core.validators import email_normalise
 from goodword.offers.models import LinkKind
 from goodword.offers.services import (
     ResolvedLink,
@@ -22,7 +22,6 @@ from goodword.offers.services import (
 
 VISITOR_COOKIE = "gw_vuuid"
 COOKIE_AGE = 365 * 24 * 3600
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 
 def _visitor(request: HttpRequest) -> uuidlib.UUID:
@@ -94,8 +93,9 @@ def _gated_claim(
         "email": "",
     }
     if request.method == "POST":
-        email = request.POST.get("email", "").strip().lower()
-        if len(email) <= 254 and EMAIL_RE.match(email):
+        sent = request.POST.get("email", "")
+        email = email_normalise(sent)
+        if email is not None:
             claim = claim_record(
                 resolved=resolved, visitor_uuid=visitor, ip=ip, user_agent=agent, gated_email=email
             )
@@ -104,7 +104,7 @@ def _gated_claim(
             )
             return HttpResponseRedirect(target)
         context["error"] = "Please enter a valid email address."
-        context["email"] = email
+        context["email"] = sent.strip().lower()
         return render(request, "offers/claim.html", context, status=400)
     return render(request, "offers/claim.html", context)
 

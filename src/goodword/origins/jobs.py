@@ -1,10 +1,11 @@
 """The worker's batch job: validate and store one chunk of a batch's rows.
 
 Each row goes through exactly what POST /api/v2/origins/purchase (event, affiliate_member) does:
-the same pydantic schema, the same error sentences, `origin_store` (the origin, its person, and
-the attribution job on a site with campaigns) and, when the batch asked for it, the advocate
-offer. A row that the single endpoint would refuse (invalid, or a duplicate with other data) is
-recorded as an OriginBatchError instead.
+the same validation and error sentences (`origins.schemas`) and the same intake
+(`origins.intake.origin_ingest`: the origin, its person, the attribution job on a site with
+campaigns, the event webhook and, when the batch asked for it, the advocate offer). A row that
+the single endpoint would refuse (invalid, or a duplicate with other data) is recorded as an
+OriginBatchError instead.
 
 One chunk is one transaction (the job runner's): its origins, its errors, the batch's counters
 and the chunk's deletion commit together, so a worker that dies mid-chunk leaves the chunk and
@@ -16,15 +17,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import pydantic
 from django.db import DataError, IntegrityError, transaction
 
-from goodword.api.v2.errors import describe
-from goodword.api.v2.origins import _DATA_SCHEMAS, origin_store
 from goodword.core.errors import DomainError
-from goodword.offers.services import offer_for_origin
 from goodword.origins.batches import BATCH_JOB, RowError, origin_batch_record
+from goodword.origins.intake import origin_ingest
 from goodword.origins.models import OriginBatch, OriginBatchChunk
+from goodword.origins.schemas import origin_data_validate
 from goodword.sites.auth import SiteRef, site_ref
 from goodword.worker import queue
 
@@ -38,20 +37,14 @@ class _RowRefused(Exception):
 def _store_row(site: SiteRef, batch: OriginBatch, row: Any) -> None:
     """One row as the single-origin endpoint would take it; _RowRefused with its sentence."""
     try:
-        data = _DATA_SCHEMAS[batch.type].model_validate(row)
-    except pydantic.ValidationError as exc:
-        # The sentences the single endpoint answers with, whose body nests the row in `data`.
-        messages = dict.fromkeys(describe(dict(e, loc=("data", *e["loc"]))) for e in exc.errors())
-        raise _RowRefused("; ".join(messages)) from None
-    try:
-        stored = origin_store(site=site, kind=batch.type, data=data, current_ip=batch.client_ip)
-        if batch.create_offers:
-            offer_for_origin(
-                site=site,
-                origin=stored.origin,
-                campaign_tags=stored.data.campaign_tags,
-                sharing_channels=stored.channels,
-            )
+        data = origin_data_validate(kind=batch.type, data=row)
+        origin_ingest(
+            site=site,
+            kind=batch.type,
+            data=data,
+            current_ip=batch.client_ip,
+            with_offer=batch.create_offers,
+        )
     except DomainError as exc:
         raise _RowRefused(exc.message) from None
 

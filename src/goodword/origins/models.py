@@ -19,6 +19,21 @@ LEN_EVENT = 255
 LEN_SHORT = 255
 LEN_ADDRESS = 1000
 LEN_ZIP = 32
+# The worker job that attributes and screens a friend's origin: origins.intake enqueues it with
+# the origin, referrals/jobs.py runs it.
+ATTRIBUTE = "attribute"
+# Where the origin came from, as the merchant's marketing tags it: stored as sent, read by no rule.
+TRACKING_FIELDS = (
+    "traffic_source",
+    "segment1",
+    "segment2",
+    "segment3",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+)
 
 
 class Origin(models.Model):

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from goodword.core.db import fetch, is_postgres
-from goodword.origins.models import Origin
+from goodword.origins.models import Origin, OriginType
 
 # What attribution and screening read of a friend's origin.
 _ATTRIBUTION_FIELDS = (
@@ -53,3 +53,10 @@ def origin_for_attribution(*, origin_id: int, site_id: int) -> Origin | None:
     if values["subtotal"] is not None:
         values["subtotal"] = Decimal(values["subtotal"])
     return Origin(**values)
+
+
+def origin_event_count(*, site_id: int, person_id: int) -> int:
+    """How many events the person caused."""
+    return Origin.objects.filter(
+        site_id=site_id, person_id=person_id, type=OriginType.EVENT
+    ).count()

@@ -1,7 +1,8 @@
-"""Writing origins: person upsert, identity, idempotency.
+"""Storing origins: person upsert, identity, idempotency (what follows from a new origin is
+`origins.intake`'s to decide).
 
-The hot path of the product. It runs as raw SQL (two statements in one transaction) rather
-than through the ORM: DESIGN.md measured an ORM `.get()` at about seven times the CPU of the same
+The hot path of the product. It runs as raw SQL (one statement on PostgreSQL) rather than
+through the ORM: DESIGN.md measured an ORM `.get()` at about seven times the CPU of the same
 query on a cursor, and the request rate here is decided by Python work per request.
 """
 
@@ -20,15 +21,10 @@ from django.db import connection, transaction
 from goodword.core.clock import now
 from goodword.core.db import is_postgres
 from goodword.core.errors import DomainError
-from goodword.origins.models import Origin, OriginType
+from goodword.origins.models import TRACKING_FIELDS, Origin, OriginType
 from goodword.people.models import Person
 from goodword.sites.auth import SiteRef
-from goodword.webhooks.emitters import event_origin_emit
-from goodword.webhooks.models import HookType
-from goodword.webhooks.services import site_subscribes
 from goodword.worker import queue
-
-EVENT_HOOK = HookType.EVENT.value
 
 
 @dataclass(slots=True)
@@ -239,21 +235,6 @@ class FollowUp:
 def origin_create(
     *, site: SiteRef, data: OriginData, follow_up: FollowUp | None = None
 ) -> OriginResult:
-    """Store an origin (see _origin_create); a new Event also emits `event_web_hook`."""
-    if data.type == OriginType.EVENT and site_subscribes(site_id=site.id, hook_type=EVENT_HOOK):
-        # The event webhook commits with the origin; without a subscription (asked of a cached
-        # snapshot) the write stays one statement.
-        with transaction.atomic():
-            result = _origin_create(site=site, data=data, follow_up=follow_up)
-            if result.created:
-                event_origin_emit(origin=result.origin)
-        return result
-    return _origin_create(site=site, data=data, follow_up=follow_up)
-
-
-def _origin_create(
-    *, site: SiteRef, data: OriginData, follow_up: FollowUp | None = None
-) -> OriginResult:
     """Store an origin and upsert its person; idempotent on the origin's identity.
 
     Same identity, same data: the stored origin comes back and nothing changes. Same identity,
@@ -278,15 +259,7 @@ def _origin_create(
         shipping_zip=data.shipping_zip,
         ip_address=data.ip_address,
         uuid=data.uuid,
-        traffic_source=data.traffic_source,
-        segment1=data.segment1,
-        segment2=data.segment2,
-        segment3=data.segment3,
-        utm_source=data.utm_source,
-        utm_medium=data.utm_medium,
-        utm_campaign=data.utm_campaign,
-        utm_term=data.utm_term,
-        utm_content=data.utm_content,
+        **{name: getattr(data, name) for name in TRACKING_FIELDS},
         campaign_tags=data.campaign_tags,
         occurred_at=data.occurred_at or stamp,
         fingerprint=fingerprint(data.sent),

@@ -6,27 +6,24 @@ from django.db import IntegrityError, transaction
 
 from goodword.core.clock import now
 from goodword.core.errors import DomainError
+from goodword.core.validators import email_normalise
 from goodword.people.locks import people_lock
 from goodword.people.models import Person
 from goodword.people.selectors import person_find
 from goodword.webhooks.emitters import unsubscribe_emit
-
-EMAIL_MAX = 254
 
 
 def person_unsubscribe(*, site_id: int, person_slug: str) -> Person:
     """Mark a person unsubscribed (once: a repeat keeps the first time and tells nobody twice).
     An unknown slug that is a valid email is a new person, unsubscribed from the start, so a
     later signup cannot email them; anything else is refused as Talkable does (`person_invalid`)."""
-    from goodword.api.v2.origin_schemas import EMAIL_RE
-
     stamp = now()
     with transaction.atomic():
         try:
             person = person_find(site_id=site_id, person_slug=person_slug)
         except DomainError:
-            email = person_slug.strip().lower()
-            if len(email) > EMAIL_MAX or not EMAIL_RE.match(email):
+            email = email_normalise(person_slug)
+            if email is None:
                 raise DomainError(
                     "person_invalid", "Validation failed: Email isn't valid"
                 ) from None

@@ -6,6 +6,7 @@ import uuid as uuidlib
 from datetime import UTC, datetime
 from typing import Any
 
+from django.db.models import Count, Q
 from django.utils.dateparse import parse_datetime
 
 from goodword.campaigns.models import Campaign
@@ -302,3 +303,49 @@ def fraud_facts(*, origin: Origin, offer_id: int, claim_id: int | None) -> Refer
         ),
         advocate_referred_by_friend=crossed,
     )
+
+
+# ---- reads for the People and Referrals APIs ------------------------------------------------
+
+
+def referral_counts_for_advocate(*, site_id: int, advocate_id: int) -> dict[str, int]:
+    return Referral.objects.filter(site_id=site_id, advocate_id=advocate_id).aggregate(
+        total=Count("id"),
+        approved=Count("id", filter=Q(status=ReferralStatus.APPROVED)),
+        pending=Count("id", filter=Q(status=ReferralStatus.PENDING)),
+    )
+
+
+def referral_inviter(*, site_id: int, friend_id: int) -> Person | None:
+    """The advocate of the friend's latest referral."""
+    last = (
+        Referral.objects.filter(site_id=site_id, friend_id=friend_id)
+        .select_related("advocate")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return last.advocate if last is not None else None
+
+
+def referrals_for_person(*, site_id: int, person_id: int, role: str, limit: int) -> list[Referral]:
+    """The person's latest referrals as `advocate` or as `friend` (`role`), newest first, with
+    their people and rewards as `referral_json` reads them."""
+    return list(
+        Referral.objects.filter(site_id=site_id, **{f"{role}_id": person_id})
+        .select_related("advocate", "friend")
+        .prefetch_related("rewards__coupon")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def referral_get(*, site_id: int, referral_id: int) -> Referral:
+    """The referral with its people and rewards, as `referral_json` reads them."""
+    return (
+        Referral.objects.select_related("advocate", "friend")
+        .prefetch_related("rewards__coupon")
+        .get(site_id=site_id, pk=referral_id)
+    )
+
+
+def referral_count_for_offer(*, site_id: int, offer_id: int) -> int:
+    return Referral.objects.filter(site_id=site_id, offer_id=offer_id).count()

@@ -17,7 +17,7 @@ from goodword.core.db import fetch, is_postgres
 from goodword.core.errors import DomainError, NotFound
 from goodword.fraud.screening import screen
 from goodword.origins.locks import origin_lock
-from goodword.origins.models import Origin, OriginType
+from goodword.origins.models import ATTRIBUTE, Origin, OriginType
 from goodword.referrals import selectors
 from goodword.referrals.attribution import FriendOrigin, attribute
 from goodword.referrals.locks import referrals_lock, referrals_lock_for_origins
@@ -29,9 +29,8 @@ from goodword.sites.auth import SiteRef
 from goodword.webhooks.emitters import referrals_moved_emit
 from goodword.worker import queue
 
-# The worker jobs (referrals/jobs.py runs them): attribution and screening of a friend's
-# origin, and the automatic resolution of a waiting referral.
-ATTRIBUTE = "attribute"
+# The worker jobs (referrals/jobs.py runs them): the automatic resolution of a
+# waiting referral (attribution's kind is named where origins enqueue it).
 RESOLVE = "resolve"
 
 

@@ -57,6 +57,10 @@ def rewards_for_person(*, person: Person, status: str | None = None) -> list[Rew
     return list(_filtered(rewards, status)[:MAX_REWARDS])
 
 
+def reward_count_for_person(*, site_id: int, person_id: int) -> int:
+    return Reward.objects.filter(site_id=site_id, person_id=person_id).count()
+
+
 @dataclass(frozen=True)
 class CouponFound:
     code: str

@@ -12,61 +12,17 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from goodword.api.v2.envelope import error
 from goodword.core.errors import DomainError, Unauthorized
+from goodword.core.validators import describe_all
 
 log = logging.getLogger("goodword.api")
 
-_TYPE_WORDS = {
-    "string_type": "a string",
-    "int_type": "an integer",
-    "int_parsing": "an integer",
-    "int_from_float": "an integer",
-    "float_type": "a number",
-    "float_parsing": "a number",
-    "decimal_type": "a number",
-    "decimal_parsing": "a number",
-    "bool_type": "true or false",
-    "bool_parsing": "true or false",
-    "list_type": "an array",
-    "dict_type": "an object",
-    "model_type": "an object",
-    "model_attributes_type": "an object",
-    "datetime_type": "an ISO 8601 date-time",
-    "datetime_parsing": "an ISO 8601 date-time",
-    "datetime_from_date_parsing": "an ISO 8601 date-time",
-    "uuid_type": "a UUID",
-    "uuid_parsing": "a UUID",
-}
 
-
-def _path(loc: tuple[Any, ...] | list[Any]) -> str:
+def _field_loc(loc: tuple[Any, ...] | list[Any]) -> tuple[Any, ...]:
     # ninja puts ("body", "<param name>") in front; the caller knows neither.
-    parts = [str(p) for p in loc]
-    if parts[:1] in (["body"], ["query"], ["path"]):
+    parts = tuple(loc)
+    if parts[:1] in (("body",), ("query",), ("path",)):
         parts = parts[2:] if parts[0] == "body" else parts[1:]
-    return ".".join(parts)
-
-
-def describe(err: dict[str, Any]) -> str:
-    """One pydantic error as a sentence that names the field."""
-    kind = err.get("type", "")
-    path = _path(err.get("loc", ()))
-    if not path:
-        if kind in {"missing", "model_type", "model_attributes_type", "dict_type"}:
-            return "The request body must be a JSON object"
-        return str(err.get("msg", "Invalid request"))
-    if kind == "missing":
-        return f"`{path}` is required"
-    if kind == "value_error":
-        ctx = err.get("ctx") or {}
-        return str(ctx.get("error") or err.get("msg"))
-    if kind in _TYPE_WORDS:
-        return f"`{path}` must be {_TYPE_WORDS[kind]}"
-    if kind in {"string_too_long"}:
-        limit = (err.get("ctx") or {}).get("max_length")
-        return f"`{path}` is too long (at most {limit} characters)"
-    if kind in {"string_too_short"}:
-        return f"`{path}` can't be blank"
-    return f"`{path}` is invalid: {err.get('msg')}"
+    return parts
 
 
 # Domain errors answer 400 (Talkable answers a missing record with 400 too), 401 when the
@@ -91,8 +47,8 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(ValidationError)
     def on_validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-        messages = list(dict.fromkeys(describe(e) for e in exc.errors))
-        return error("; ".join(messages), status=400)
+        errors = (dict(e, loc=_field_loc(e.get("loc", ()))) for e in exc.errors)
+        return error(describe_all(errors), status=400)
 
     @api.exception_handler(AuthenticationError)
     def on_auth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:

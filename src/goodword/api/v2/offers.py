@@ -10,22 +10,22 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router
 from pydantic import BaseModel, ConfigDict
 
-from goodword.api.v2.envelope import format_time, ok
-from goodword.api.v2.serializers import reward_json
+from goodword.api.v2.envelope import ok
+from goodword.api.v2.serializers import offer_json, reward_json, share_json
 from goodword.api.v2.site import request_site
 from goodword.campaigns.program import program_for
 from goodword.core.errors import ValidationFailed
-from goodword.offers.models import AdvocateOffer, Claim, ShortLink
+from goodword.offers.selectors import claim_count_for_link
 from goodword.offers.services import (
     claim_track_visit,
+    offer_claim_url_active,
     offer_get,
-    offer_is_live,
-    offer_json,
     offer_view,
     share_create,
     validate_channels,
     visitor_create,
 )
+from goodword.referrals.selectors import referral_count_for_offer
 
 router = Router(tags=["Advocate Offers"])
 
@@ -64,13 +64,8 @@ def find_offer(request: HttpRequest, short_url_code: str) -> HttpResponse:
 def claim_url_status(request: HttpRequest, short_url_code: str) -> HttpResponse:
     site = request_site(request)
     offer = offer_get(site=site, short_url_code=short_url_code)
-    program = program_for(site.id)
-    active = offer_is_live(offer, program)
     claim_url = request.GET.get("claim_url")
-    if active and claim_url:
-        # The link must be one of this offer's claim links.
-        code = claim_url.rstrip("/").rsplit("/", 1)[-1]
-        active = ShortLink.objects.filter(offer=offer, code=code, kind="claim").exists()
+    active = offer_claim_url_active(site=site, offer=offer, claim_url=claim_url)
     return ok({"active": active})
 
 
@@ -86,41 +81,16 @@ def share_social(request: HttpRequest, short_url_code: str, payload: ShareBody) 
     share, view, reward = share_create(
         site=site, short_url_code=short_url_code, channel=payload.channel
     )
-    campaign = view.campaign
-    offer: AdvocateOffer = view.offer
-    clicks = Claim.objects.filter(offer=offer, link_id=share.link_id).count()
+    offer = view.offer
+    clicks = claim_count_for_link(site_id=site.id, offer_id=offer.pk, link_id=share.link_id)
+    friends = referral_count_for_offer(site_id=site.id, offer_id=offer.pk)
     return ok(
         {
             # Only a reward this share earned: a later share earns none.
             "reward": reward_json(reward)
             if reward is not None and reward.share_id == share.pk
             else None,
-            "share": {
-                "campaign": {
-                    "appearance": "inline",
-                    "id": campaign.id,
-                    "is_active": campaign.status == "Live",
-                    "joinable_category_names": list(campaign.joinable),
-                    "live_period": {
-                        "ends_at": format_time(campaign.ends_at),
-                        "starts_at": format_time(campaign.starts_at),
-                    },
-                    "name": campaign.name,
-                    "origin_max_age": None,
-                    "origin_min_age": None,
-                    "slug": campaign.slug,
-                    "status": campaign.status,
-                    "tag_names": list(campaign.tags),
-                },
-                "channel_identifier": share.channel,
-                "friend_clicks_count": clicks,
-                "friends_count": offer.referrals.count(),
-                "id": share.pk,
-                "offer": offer_json(view),
-                "shared_at": format_time(share.created_at),
-                "short_url": view.claim_links[share.channel],
-                "type": "SocialOfferShare",
-            },
+            "share": share_json(share, view, clicks=clicks, friends=friends),
         }
     )
 

@@ -10,12 +10,12 @@ from ninja import Router
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from goodword.api.v2.envelope import ok
-from goodword.api.v2.origin_schemas import AwareDatetime
-from goodword.api.v2.origins import origin_json
-from goodword.api.v2.serializers import referral_json
+from goodword.api.v2.serializers import origin_json, referral_json
 from goodword.api.v2.site import request_site
-from goodword.core.money import to_amount
-from goodword.referrals.models import Actor, Referral
+from goodword.core.validators import amount_not_negative
+from goodword.origins.schemas import AwareDatetime
+from goodword.referrals.models import Actor
+from goodword.referrals.selectors import referral_get
 from goodword.referrals.services import ActorRef, origin_refund, referral_set_status
 
 router = Router(tags=["Referrals"])
@@ -39,15 +39,7 @@ class RefundData(BaseModel):
     @field_validator("refund_subtotal", mode="before")
     @classmethod
     def _amount(cls, value: Any) -> Decimal | None:
-        if value is None or value == "":
-            return None
-        try:
-            amount = to_amount(value)
-        except ValueError:
-            raise ValueError("`refund_subtotal` must be a number") from None
-        if amount < 0:
-            raise ValueError("`refund_subtotal` must be greater than or equal to 0")
-        return amount
+        return amount_not_negative(value, "refund_subtotal")
 
 
 class RefundBody(BaseModel):
@@ -67,7 +59,7 @@ def update_referral(request: HttpRequest, origin_slug: str, payload: StatusBody)
     )
     if referral is None:
         return ok()
-    referral = Referral.objects.select_related("advocate", "friend").get(pk=referral.pk)
+    referral = referral_get(site_id=site.id, referral_id=referral.pk)
     return ok({"referral": referral_json(referral)})
 
 

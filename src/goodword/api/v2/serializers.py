@@ -1,14 +1,152 @@
-"""Talkable-shaped JSON for people, referrals, rewards and coupons."""
+"""Talkable-shaped JSON for every API resource: origins, offers, shares, people, referrals,
+rewards and coupons. Serializers read what they are given; the views fetch it."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from goodword.api.v2.envelope import format_time
+from goodword.offers.models import Share
+from goodword.offers.services import OfferView, link_url
+from goodword.origins.models import Origin, OriginType
 from goodword.people.models import Person
 from goodword.referrals.models import Referral
 from goodword.rewards.models import RewardStatus
 from goodword.rewards.wire import coupon_wire, reward_wire
+
+
+def origin_json(origin: Origin) -> dict[str, Any]:
+    """The origin object exactly as the contract shows it for each type."""
+    body: dict[str, Any] = {}
+    if origin.type != OriginType.AFFILIATE_MEMBER:
+        body["subtotal"] = origin.subtotal
+    body["customer_id"] = origin.customer_id
+    body["email"] = origin.email
+    if origin.type == OriginType.EVENT:
+        body["event_number"] = origin.event_number
+    body["id"] = origin.pk
+    body["ip_address"] = origin.ip_address
+    if origin.type == OriginType.PURCHASE:
+        body["order_number"] = origin.order_number
+    if origin.type != OriginType.AFFILIATE_MEMBER:
+        body["refunded_at"] = format_time(origin.refunded_at)
+    body["type"] = origin.type
+    for name in (
+        "segment1",
+        "segment2",
+        "segment3",
+        "utm_campaign",
+        "utm_content",
+        "utm_medium",
+        "utm_source",
+        "utm_term",
+    ):
+        body[name] = getattr(origin, name)
+    if origin.type == OriginType.PURCHASE:
+        body["order_date"] = format_time(origin.occurred_at)
+    if origin.type == OriginType.EVENT:
+        body["event_category"] = origin.event_category
+    if origin.type != OriginType.AFFILIATE_MEMBER:
+        body["coupon_code"] = origin.coupon_code
+        body["partially_refunded"] = origin.partially_refunded
+        body["refund_subtotal"] = origin.refund_subtotal
+    return body
+
+
+def offer_json(view: OfferView) -> dict[str, Any]:
+    offer, campaign = view.offer, view.campaign
+    incentives = {
+        i.identifier: {
+            "identifier": i.identifier,
+            "action_type": i.reason,
+            "incentive_type": i.incentive_type,
+            "amount": i.amount,
+            "percentage": i.amount_type == "percentage",
+            "description": i.description or None,
+            "for_advocate": i.reason in ("referrer", "shared", "signup"),
+            "for_friend": i.reason in ("referred", "click"),
+        }
+        for i in campaign.incentives
+    }
+    return {
+        "claim_url": link_url(view.program, view.claim_code),
+        "email": offer.advocate.email,
+        "id": offer.pk,
+        "short_url_code": offer.short_url_code,
+        "show_url": link_url(view.program, view.show_code),
+        "coupon_code": offer.coupon_code,
+        "incentives": incentives,
+        "trigger_widget": False,
+        "campaign_tags": list(campaign.tags),
+    }
+
+
+def share_json(share: Share, view: OfferView, *, clicks: int, friends: int) -> dict[str, Any]:
+    """A social share of the offer in `view`; `clicks` on its link, `friends` the offer's
+    referrals."""
+    campaign = view.campaign
+    return {
+        "campaign": {
+            "appearance": "inline",
+            "id": campaign.id,
+            "is_active": campaign.status == "Live",
+            "joinable_category_names": list(campaign.joinable),
+            "live_period": {
+                "ends_at": format_time(campaign.ends_at),
+                "starts_at": format_time(campaign.starts_at),
+            },
+            "name": campaign.name,
+            "origin_max_age": None,
+            "origin_min_age": None,
+            "slug": campaign.slug,
+            "status": campaign.status,
+            "tag_names": list(campaign.tags),
+        },
+        "channel_identifier": share.channel,
+        "friend_clicks_count": clicks,
+        "friends_count": friends,
+        "id": share.pk,
+        "offer": offer_json(view),
+        "shared_at": format_time(share.created_at),
+        "short_url": view.claim_links[share.channel],
+        "type": "SocialOfferShare",
+    }
+
+
+def person_json(
+    person: Person,
+    *,
+    referral_counts: dict[str, int],
+    invited_by: Person | None,
+    events_count: int,
+    rewards_count: int,
+    shares_count: int,
+    claim_url: str | None,
+) -> dict[str, Any]:
+    """A person with what they did: `invited_by` is the advocate of their latest referral as a
+    friend, `claim_url` their personal claim link (of their first offer)."""
+    return {
+        "custom_properties": person.custom_properties or {},
+        "customer_id": person.customer_id,
+        "email": person.email,
+        "events_count": events_count,
+        "first_name": person.first_name,
+        "gender": None,
+        "last_invited_by": invited_by.email if invited_by else None,
+        "last_name": person.last_name,
+        "opted_in_at": None,
+        "personal_claim_url": claim_url,
+        "phone_number": person.phone_number,
+        "phone_opted_in_at": None,
+        "referral_counts": referral_counts,
+        "referred_by": invited_by.email if invited_by else None,
+        "reward_counts": {"total": rewards_count},
+        "share_counts": {"total": shares_count},
+        "sub_choice": False,
+        "subscribed_at": None,
+        "unsubscribed_at": person.unsubscribed_at,
+        "username": person.username,
+    }
 
 
 def person_brief(person: Person) -> dict[str, Any]:

@@ -1,4 +1,6 @@
-"""Request schemas for the Origins API, field for field as in the contract."""
+"""What an origin's data must be, field for field as in the contract: the pydantic schemas that
+POST /api/v2/origins* and each row of a batch are validated with, so both refuse the same data
+with the same sentences."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
+import pydantic
 from pydantic import (
     AfterValidator,
     BeforeValidator,
@@ -19,11 +22,19 @@ from pydantic import (
 )
 from pydantic import BaseModel as Schema
 
+from goodword.core.errors import ValidationFailed
 from goodword.core.http import normalise_ip
 from goodword.core.money import to_amount
-from goodword.origins.models import LEN_ADDRESS, LEN_EVENT, LEN_ORDER_NUMBER, LEN_SHORT, LEN_ZIP
+from goodword.core.validators import amount_not_negative, describe_all, email_normalise
+from goodword.origins.models import (
+    LEN_ADDRESS,
+    LEN_EVENT,
+    LEN_ORDER_NUMBER,
+    LEN_SHORT,
+    LEN_ZIP,
+    OriginType,
+)
 
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 MAX_ITEMS = 1000
 MAX_COUPONS = 50
@@ -119,12 +130,10 @@ class PersonFields(Schema):
     @field_validator("email", mode="before")
     @classmethod
     def _email(cls, value: Any) -> str:
-        if not isinstance(value, str):
+        email = email_normalise(value) if isinstance(value, str) else None
+        if email is None:
             raise ValueError("Email isn't valid")
-        value = value.strip().lower()
-        if len(value) > 254 or not EMAIL_RE.match(value):
-            raise ValueError("Email isn't valid")
-        return value
+        return email
 
     @field_validator("ip_address", mode="before")
     @classmethod
@@ -153,15 +162,7 @@ class CommerceFields(PersonFields):
     @field_validator("subtotal", mode="before")
     @classmethod
     def _subtotal(cls, value: Any) -> Decimal | None:
-        if value is None or value == "":
-            return None
-        try:
-            amount = to_amount(value)
-        except ValueError:
-            raise ValueError("`subtotal` must be a number") from None
-        if amount < 0:
-            raise ValueError("`subtotal` must be greater than or equal to 0")
-        return amount
+        return amount_not_negative(value, "subtotal")
 
     @field_validator("coupon_codes", mode="before")
     @classmethod
@@ -205,25 +206,24 @@ class AffiliateMemberData(PersonFields):
     pass
 
 
-class PurchaseBody(Schema):
-    site_slug: str | None = None
-    data: PurchaseData
+DATA_SCHEMAS: dict[str, type[PersonFields]] = {
+    OriginType.AFFILIATE_MEMBER: AffiliateMemberData,
+    OriginType.PURCHASE: PurchaseData,
+    OriginType.EVENT: EventData,
+}
+TYPE_ERROR = '`type` must be within ["AffiliateMember", "Purchase", "Event"]'
 
 
-class EventBody(Schema):
-    site_slug: str | None = None
-    data: EventData
-
-
-class AffiliateMemberBody(Schema):
-    site_slug: str | None = None
-    data: AffiliateMemberData
-
-
-class AnyOriginBody(Schema):
-    """POST /origins: `type` picks the data schema, validated in the view so the error for a
-    wrong `type` can be the contract's."""
-
-    site_slug: str | None = None
-    type: Any = None
-    data: Any = None
+def origin_data_validate(*, kind: Any, data: Any) -> PersonFields:
+    """`data` (as sent, under the body's `data`) validated as an origin of type `kind`;
+    ValidationFailed with the sentences the API answers for it otherwise."""
+    schema = DATA_SCHEMAS.get(kind) if isinstance(kind, str) else None
+    if schema is None:
+        raise ValidationFailed("invalid_type", TYPE_ERROR)
+    if data is None:
+        raise ValidationFailed("missing_data", "`data` is required")
+    try:
+        return schema.model_validate(data)
+    except pydantic.ValidationError as exc:
+        errors = (dict(e, loc=("data", *e["loc"])) for e in exc.errors())
+        raise ValidationFailed("invalid_origin", describe_all(errors)) from None
