@@ -149,6 +149,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     cmd_migrate(argparse.Namespace(verbosity=0))
     slug, key = ensure_demo_site()
     ensure_demo_program()
+    from goodword.portal.staff import staff_demo_ensure
+
+    agent, agent_password = staff_demo_ensure(
+        site_slug=slug, password_file=Path(settings.VAR_DIR) / "demo_portal_password"
+    )
     base = f"http://{'localhost' if args.host in ('0.0.0.0', '127.0.0.1') else args.host}"  # noqa: S104
     print(
         "\n".join(
@@ -159,6 +164,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                 f"  site_slug: {slug}",
                 f"  api_key:   {key}",
                 f"  API docs:  {base}:{args.port}/api/v2/docs",
+                f"  portal:    {base}:{args.port}/portal/",
+                f"             log in as {agent} with the password {agent_password}",
+                "             (an agent of the demo site; `goodword staff add` makes more)",
                 "  worker:    running beside the server (attribution, approvals)",
                 "",
             ]
@@ -331,6 +339,36 @@ def cmd_coupons_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_staff_add(args: argparse.Namespace) -> int:
+    from goodword.portal.staff import staff_add
+
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            print("goodword: --password-stdin: no password on standard input", file=sys.stderr)
+            return 2
+    added = staff_add(email=args.email, site_slug=args.site, role=args.role, password=password)
+    out: dict[str, Any] = {
+        "email": added.email,
+        "site_slug": added.site_slug,
+        "role": added.role,
+        "created": added.created,
+    }
+    if added.password is not None:
+        out["password"] = added.password
+        out["note"] = "shown once: give it to the user, who changes it at /portal/password/"
+    _print_json(out)
+    return 0
+
+
+def cmd_staff_list(args: argparse.Namespace) -> int:
+    from goodword.portal.staff import staff_list
+
+    _print_json({"staff": staff_list(site_slug=args.site)})
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -431,6 +469,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("list", help="the coupon list's identifier")
     p.add_argument("file", help="the CSV file")
     p.set_defaults(func=cmd_coupons_import)
+
+    staff = sub.add_parser("staff", help="portal users: who may log in to which site, as what")
+    staff_sub = staff.add_subparsers(dest="staff_command", required=True)
+    p = staff_sub.add_parser(
+        "add",
+        help="create or update a portal user with a role on a site; prints a new user's "
+        "one-time password",
+    )
+    p.add_argument("email")
+    p.add_argument("--site", required=True, help="the site's slug")
+    p.add_argument(
+        "--role",
+        required=True,
+        choices=["viewer", "agent", "manager"],
+        help="viewer reads; agent also acts; manager also sees settings and keys",
+    )
+    p.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="set the password read from the first line of standard input",
+    )
+    p.set_defaults(func=cmd_staff_add)
+    p = staff_sub.add_parser("list", help="portal users with their sites and roles")
+    p.add_argument("--site", help="only this site's staff")
+    p.set_defaults(func=cmd_staff_list)
 
     from goodword.webhooks.cli import add_parser as add_webhooks_parser
 

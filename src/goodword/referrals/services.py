@@ -22,6 +22,7 @@ from goodword.referrals.approval import resolution
 from goodword.referrals.attribution import FriendOrigin, attribute
 from goodword.referrals.models import Actor, Referral, ReferralEvent, ReferralStatus
 from goodword.referrals.resolution import RESOLVE, approval_settings, schedule_resolution
+from goodword.referrals.trace import facts_record
 from goodword.referrals.transitions import FINAL, check_transition
 from goodword.rewards.services import rewards_sync
 from goodword.sites.auth import SiteRef
@@ -82,7 +83,13 @@ def referral_for_origin(
     verdict = screen(facts, actions=program.policy_actions, blocklist=program.blocklist)
     campaign = program.campaign(match.offer.campaign_id)
     stamp = now()
-    evidence = [dict(match.evidence, kind="attribution"), *(dict(e) for e in verdict.evidence)]
+    # The facts the policies compared are kept with the verdict: the portal and the trace
+    # endpoint explain the decision from what was known then, not from what is known later.
+    evidence = [
+        dict(match.evidence, kind="attribution"),
+        *(dict(e) for e in verdict.evidence),
+        facts_record(facts),
+    ]
     referral = Referral(
         site_id=site.id,
         campaign_id=match.offer.campaign_id,

@@ -1,0 +1,33 @@
+"""/portal/ URLs. Everything of a site lives under /portal/<site_slug>/."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from goodword.portal.views import account, audit, manual, people, referrals, search
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", account.home, name="home"),
+    path("login/", account.LoginView.as_view(), name="login"),
+    path("logout/", account.LogoutView.as_view(), name="logout"),
+    path("password/", account.PasswordChangeView.as_view(), name="password_change"),
+    path("password/done/", account.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("<slug:site_slug>/", account.site_home, name="site_home"),
+    path("<slug:site_slug>/search/", search.search, name="search"),
+    path("<slug:site_slug>/people/<int:person_id>/", people.person, name="person"),
+    path(
+        "<slug:site_slug>/people/<int:person_id>/unsubscribe/",
+        people.unsubscribe,
+        name="person_unsubscribe",
+    ),
+    path("<slug:site_slug>/referrals/new/", manual.manual_referral, name="manual_referral"),
+    path("<slug:site_slug>/referrals/<int:referral_id>/", referrals.referral, name="referral"),
+    path(
+        "<slug:site_slug>/referrals/<int:referral_id>/<str:action>/",
+        referrals.referral_action,
+        name="referral_action",
+    ),
+    path("<slug:site_slug>/audit/", audit.audit_list, name="audit"),
+]
