@@ -15,6 +15,11 @@ NOTE_MAX = 1000
 class LoginForm(AuthenticationForm):
     """Django's login form behind the failed-login limit."""
 
+    error_messages = {
+        "invalid_login": "Please enter a correct email and password (the password is "
+        "case-sensitive).",
+        "inactive": "This account is inactive.",
+    }
     username = forms.CharField(
         label="Email", max_length=254, widget=forms.TextInput(attrs={"autofocus": True})
     )

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.dateparse import parse_datetime
+
 from goodword.core.errors import NotFound
 from goodword.fraud.policies import ALL_POLICIES, Party, ReferralFacts
 from goodword.fraud.screening import DETAIL_NAMES
@@ -204,7 +206,7 @@ def _trace(referral: Referral) -> dict[str, Any]:
     blocklist = [e for e in evidence if "blocklist" in e]
 
     events = list(referral.events.order_by("created_at", "id"))
-    seen = match.get("seen_at")
+    seen = parse_datetime(match["seen_at"]) if match.get("seen_at") else None
     matched = match.get("matched") or ""
     if referral.track_method in (
         TrackMethod.MANUALLY_GENERATED,
@@ -217,7 +219,7 @@ def _trace(referral: Referral) -> dict[str, Any]:
         "matched": matched or None,
         "seen_at": seen,
         "explanation": METHODS.get(referral.track_method, "").format(
-            matched=_fmt(matched), seen=_fmt(seen)
+            matched=_fmt(matched), seen=f"{seen:%Y-%m-%d %H:%M:%S} UTC" if seen else "(unknown)"
         ),
         "note": match.get("note") or None,
         "offer": {
