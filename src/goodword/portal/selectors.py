@@ -161,27 +161,46 @@ def portal_search(*, site_id: int, currency: str, q: str) -> list[Match]:
 
 
 def _coupon_matches(*, site_id: int, currency: str, code: str) -> list[Match]:
+    """Who holds a code: the referral whose reward it is, the person it was issued to, or,
+    for a friend's code handed out on a click, the advocate whose link was clicked."""
     try:
         coupon = coupon_find(site_id=site_id, currency=currency, code=code)
     except DomainError:
         return []
+    matches: list[Match] = []
     if coupon.reward is not None and coupon.reward.referral_id is not None:
-        return [
+        matches.append(
             Match(
                 "coupon code",
                 f"coupon {code}",
-                "reward of a referral",
+                f"{coupon.reward.reason} reward of referral {coupon.reward.referral_id}",
                 "referral",
                 coupon.reward.referral_id,
             )
-        ]
+        )
     if coupon.owner_id is not None:
-        return [
+        matches.append(
             Match(
                 "coupon code", f"coupon {code}", "issued to this person", "person", coupon.owner_id
             )
-        ]
-    return []
+        )
+    if coupon.coupon is not None:
+        for claim in (
+            Claim.objects.select_related("offer__advocate")
+            .filter(site_id=site_id, friend_coupon_code=code)
+            .order_by("-id")[:MAX_MATCHES]
+        ):
+            matches.append(
+                Match(
+                    "coupon code",
+                    f"coupon {code}",
+                    f"given on a click on {claim.offer.advocate.email}'s link "
+                    f"(visitor {claim.visitor_uuid})",
+                    "person",
+                    claim.offer.advocate_id,
+                )
+            )
+    return matches
 
 
 def _visitor_matches(*, site_id: int, visitor: uuidlib.UUID) -> list[Match]:
