@@ -201,7 +201,7 @@ def test_another_sites_referral_is_not_found(api, api_site, other_site):
     assert outsider.get(f"/portal/{other_site.slug}/referrals/{referral.pk}/").status_code == 404
     assert (
         outsider.post(f"/portal/{other_site.slug}/referrals/{referral.pk}/approve/").status_code
-        == 302
+        == 404
     )
     referral.refresh_from_db()
     assert referral.status == "flagged"

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from goodword.core.errors import DomainError
+from goodword.core.errors import DomainError, NotFound
 
 
 def page(
@@ -22,9 +22,12 @@ def page(
 
 def act(request: HttpRequest, action: Callable[[], str]) -> bool:
     """Run a staff action. Its success message, or the rule that refused it, is shown on the
-    next page (only the portal turns domain errors into messages). True when it succeeded."""
+    next page (only the portal turns domain errors into messages). True when it succeeded.
+    An object of the URL that the site does not have answers 404, as its page does."""
     try:
         done = action()
+    except NotFound as exc:
+        raise Http404(exc.message) from None
     except DomainError as exc:
         messages.error(request, exc.message)
         return False
