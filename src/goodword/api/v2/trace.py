@@ -26,7 +26,8 @@ for a person), and the webhooks sent about it.
 `facts_source` is `stored` when the facts were kept at screening time, `current` for referrals
 screened before Goodword kept them (the facts are then read as they are now).
 
-Answers 404 when the origin does not exist or has no referral."""
+An unknown origin, or an origin without referral, answers 400 with the error envelope, as the
+Referrals API does for an unknown origin."""
 
 
 @router.get(
