@@ -69,3 +69,14 @@ class ManualReferralForm(forms.Form):
         label="Force: skip fraud screening (recorded as force_manually_generated)",
     )
     note = forms.CharField(required=False, max_length=NOTE_MAX, strip=True)
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(required=False, max_length=100, strip=True, label="Label")
+    note = forms.CharField(required=False, max_length=NOTE_MAX, strip=True)
+
+
+class CouponImportForm(forms.Form):
+    coupon_list = forms.ChoiceField(label="Coupon pool")
+    file = forms.FileField(label="CSV file (a `code` column, or one code per line)")
+    note = forms.CharField(required=False, max_length=NOTE_MAX, strip=True)

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
+from goodword.campaigns.models import CouponList
 from goodword.core.errors import DomainError, NotFound
 from goodword.offers.models import AdvocateOffer, Claim, LinkKind, Share, ShortLink
 from goodword.offers.services import link_url
@@ -227,6 +228,13 @@ def _visitor_matches(*, site_id: int, visitor: uuidlib.UUID) -> list[Match]:
         assert reward.person is not None
         matches.append(_person_match("visitor uuid", reward.person))
     return matches
+
+
+def coupon_pools(*, site_id: int) -> list[CouponList]:
+    """The site's single-use pools (what an import can fill), by identifier."""
+    return list(
+        CouponList.objects.filter(site_id=site_id, static_code__isnull=True).order_by("identifier")
+    )
 
 
 # ---- the person page ------------------------------------------------------------------------

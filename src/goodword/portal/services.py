@@ -3,11 +3,18 @@ call (with a staff actor), and records the audit entry in the same transaction."
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from django.db import transaction
 
-from goodword.core.errors import DomainError, NotFound
+from goodword.campaigns.services import (
+    ImportReport,
+    coupon_codes_from_csv,
+    coupon_list_get,
+    coupons_import,
+)
+from goodword.core.errors import DomainError, NotFound, ValidationFailed
 from goodword.offers.models import AdvocateOffer, ShortLink
 from goodword.people.models import Person
 from goodword.people.services import person_unsubscribe
@@ -17,6 +24,8 @@ from goodword.portal.models import Role
 from goodword.referrals.manual import referral_create_manual
 from goodword.referrals.models import Actor, Referral, ReferralStatus
 from goodword.referrals.services import ActorRef, referral_transition
+from goodword.sites.models import ApiKey
+from goodword.sites.services import IssuedKey, api_key_create, api_key_revoke
 
 # The referral actions of the portal and the status each moves to.
 REFERRAL_ACTIONS: dict[str, str] = {
@@ -169,3 +178,67 @@ def referral_create_by_staff(
         note=note,
         then=audit,
     )
+
+
+# ---- manager actions ------------------------------------------------------------------------
+
+
+def api_key_create_by_staff(*, staff: Staff, name: str = "", note: str = "") -> IssuedKey:
+    """A new API key for the site (its value shown once); the first half of a rotation."""
+    require_role(staff, Role.MANAGER)
+    with transaction.atomic():
+        issued = api_key_create(site=staff.site, name=name.strip()[:100])
+        audit_record(
+            staff=staff,
+            action="api_key.create",
+            object_type="api_key",
+            object_id=issued.api_key.pk,
+            object_label=f"{issued.api_key.prefix}… {issued.api_key.name}".strip(),
+            note=note.strip(),
+        )
+    return issued
+
+
+def api_key_revoke_by_staff(*, staff: Staff, prefix: str, note: str = "") -> ApiKey:
+    """Revoke one of the site's keys (the second half of a rotation, once the merchant's
+    systems use the new key)."""
+    require_role(staff, Role.MANAGER)
+    with transaction.atomic():
+        key = api_key_revoke(site=staff.site, prefix=prefix.strip())
+        audit_record(
+            staff=staff,
+            action="api_key.revoke",
+            object_type="api_key",
+            object_id=key.pk,
+            object_label=f"{key.prefix}… {key.name}".strip(),
+            note=note.strip(),
+        )
+    return key
+
+
+def coupons_import_by_staff(
+    *, staff: Staff, list_identifier: str, lines: Iterable[str], note: str = ""
+) -> ImportReport:
+    """Add single-use codes from a CSV to one of the site's pool lists (the same import as
+    `goodword coupons import`: all or nothing)."""
+    require_role(staff, Role.MANAGER)
+    coupon_list = coupon_list_get(site=staff.site, identifier=list_identifier)
+    try:
+        with transaction.atomic():
+            report = coupons_import(
+                site=staff.site, coupon_list=coupon_list, codes=coupon_codes_from_csv(lines)
+            )
+            audit_record(
+                staff=staff,
+                action="coupons.import",
+                object_type="coupon_list",
+                object_id=coupon_list.pk,
+                object_label=coupon_list.identifier,
+                note=note.strip(),
+                detail=f"{report.imported} imported, {report.duplicates} duplicates",
+            )
+    except UnicodeDecodeError:
+        raise ValidationFailed(
+            "coupon_csv_encoding", "The file is not UTF-8 text: save the CSV as UTF-8."
+        ) from None
+    return report

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from goodword.portal.views import account, audit, manual, people, referrals, search
+from goodword.portal.views import account, audit, manager, manual, people, referrals, search
 
 app_name = "portal"
 
@@ -30,4 +30,13 @@ urlpatterns = [
         name="referral_action",
     ),
     path("<slug:site_slug>/audit/", audit.audit_list, name="audit"),
+    path("<slug:site_slug>/settings/", manager.program_settings, name="settings"),
+    path("<slug:site_slug>/settings/config.yaml", manager.config_file, name="config_file"),
+    path("<slug:site_slug>/api-keys/", manager.api_keys, name="api_keys"),
+    path(
+        "<slug:site_slug>/api-keys/<str:prefix>/revoke/",
+        manager.api_key_revoke,
+        name="api_key_revoke",
+    ),
+    path("<slug:site_slug>/coupons/import/", manager.coupon_import, name="coupon_import"),
 ]
