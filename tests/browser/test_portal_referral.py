@@ -49,6 +49,7 @@ def test_an_agent_approves_a_flagged_referral_found_by_order_number(
     expect(page.locator("#status")).to_have_text("flagged")
     why = page.locator("#why")
     expect(why).to_contain_text("Screening flagged it: Similar Email")
+    expect(why).to_contain_text(f"{FRIEND} and {ADVOCATE} deliver to the same mailbox")
     policies = page.locator("#policies")
     expect(policies.locator("tr", has_text="Similar Email").first).to_contain_text("flagged")
     expect(policies).to_contain_text("johndoe@gmail.com")  # the stored evidence

@@ -38,7 +38,10 @@ def test_the_page_explains_why_a_referral_was_flagged_and_how_it_was_attributed(
     assert response.status_code == 200
     page = response.content.decode()
     assert "Screening flagged it: <strong>Similar Email</strong>" in page
-    assert "johndoe@gmail.com" in page  # the mailbox both addresses deliver to (evidence)
+    assert (
+        "Similar Email (flagged): johndoe+x@gmail.com and john.doe@gmail.com deliver to the "
+        "same mailbox johndoe@gmail.com."
+    ) in page
     assert ADVOCATE in page and FRIEND in page
     assert "How it was attributed: <code>cookie</code>" in page
     assert "had clicked this advocate&#x27;s claim link" in page

@@ -18,7 +18,17 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 
 from goodword.core.errors import NotFound
-from goodword.fraud.policies import ALL_POLICIES, Party, ReferralFacts
+from goodword.fraud.policies import (
+    ALL_POLICIES,
+    CROSS_REFERRAL,
+    IP_AND_USER_AGENT,
+    IP_ONLY,
+    SELF_REFERRAL,
+    SHIPPING_ADDRESS,
+    SIMILAR_EMAIL,
+    Party,
+    ReferralFacts,
+)
 from goodword.fraud.screening import DETAIL_NAMES
 from goodword.origins.models import Origin
 from goodword.people.models import Person
@@ -57,6 +67,54 @@ METHODS: dict[str, str] = {
     TrackMethod.FORCE_MANUALLY_GENERATED: "Created by hand by {matched} with force: fraud "
     "screening was skipped.",
 }
+
+
+def finding(policy: str, evidence: dict[str, str]) -> str:
+    """One sentence saying what a policy's stored evidence shows."""
+    e = evidence.get
+    if policy == SELF_REFERRAL:
+        parts = []
+        if e("friend_email"):
+            parts.append(f"the friend's email {e('friend_email')} is the advocate's own")
+        if e("friend_cookie"):
+            parts.append(f"the friend's browser carries the advocate's cookie {e('friend_cookie')}")
+        return "; ".join(parts).capitalize() + "." if parts else ""
+    if policy == SIMILAR_EMAIL:
+        if e("mailbox"):
+            return (
+                f"{e('friend_email')} and {e('advocate_email')} deliver to the same mailbox "
+                f"{e('mailbox')}."
+            )
+        return (
+            f"{e('friend_mailbox')} is one typo away from the advocate's {e('advocate_mailbox')}."
+        )
+    if policy == SHIPPING_ADDRESS:
+        place = e("normalised_address") or e("normalised_street") or ""
+        return (
+            f"The friend ships to {e('friend_address')} {e('friend_zip')}, an address the "
+            f"advocate used ({e('advocate_address')} {e('advocate_zip')}; both read as {place})."
+        )
+    if policy == IP_AND_USER_AGENT:
+        return (
+            f"The friend used the advocate's IP address {e('friend_ip')} with the same browser "
+            f"({e('friend_user_agent')})."
+        )
+    if policy == IP_ONLY:
+        return f"The friend's IP address {e('friend_ip')} is one the advocate used."
+    if policy == CROSS_REFERRAL:
+        return "The advocate was referred by this friend before: they refer each other."
+    return ""
+
+
+def _blocklist_finding(evidence: dict[str, str]) -> str:
+    for key, value in evidence.items():
+        if key != "blocklist":
+            role, _, kind = key.partition("_")
+            return (
+                f"The {role}'s {'IP address' if kind == 'ip' else kind} {value} is on the "
+                f"site's blocklist (entry {evidence['blocklist']})."
+            )
+    return f"Blocklist entry {evidence.get('blocklist')}."
 
 
 def _sorted(values: Any) -> list[Any]:
@@ -204,6 +262,11 @@ def _trace(referral: Referral) -> dict[str, Any]:
         for policy in ALL_POLICIES
     ]
     blocklist = [e for e in evidence if "blocklist" in e]
+    findings = [_blocklist_finding(e) for e in blocklist] + [
+        f"{DETAIL_NAMES[policy]} ({result_of[policy]}): {finding(policy, policy_evidence[policy])}"
+        for policy in ALL_POLICIES
+        if policy in policy_evidence and result_of.get(policy) in ("blocked", "flagged")
+    ]
 
     events = list(referral.events.order_by("created_at", "id"))
     seen = parse_datetime(match["seen_at"]) if match.get("seen_at") else None
@@ -309,6 +372,7 @@ def _trace(referral: Referral) -> dict[str, Any]:
         "advocate_referred_by_friend": facts.get("advocate_referred_by_friend"),
         "policies": policies,
         "blocklist": blocklist,
+        "findings": findings,
         "attribution": attribution,
         "history": [
             {
