@@ -61,12 +61,18 @@ def test_an_agent_approves_a_flagged_referral_found_by_order_number(
     shot("referral-flagged")
 
     # when the agent approves it with a note (in place, through HTMX)
+    assert page.evaluate("typeof htmx") == "object"  # the vendored file is served and runs
+    page.evaluate(
+        "window.swapped = false;"
+        "document.body.addEventListener('htmx:afterSwap', () => { window.swapped = true; })"
+    )
     actions = page.locator("#actions")
     actions.get_by_label("Note for approve").fill("Customer called: two people, one household")
     actions.get_by_role("button", name="Approve").click()
 
     # then the page shows it approved, by them, with no more actions
     expect(page.locator("#status")).to_have_text("approved")
+    assert page.evaluate("window.swapped") is True  # swapped in place, not a new page
     expect(page.locator(".msg.success")).to_contain_text(f"Referral {referral.pk} approved")
     history = page.locator("#history")
     expect(history).to_contain_text(f"staff ({agent.email})")
