@@ -65,6 +65,7 @@ def test_a_second_site_is_a_second_membership(api_site):
     [
         ({"email": "not-an-email", "role": "agent"}, "email_invalid"),
         ({"email": "a@example.com", "role": "owner"}, "role_invalid"),
+        ({"email": "a" * 140 + "@example.com", "role": "agent"}, "email_invalid"),
         ({"email": "a@example.com", "role": "agent", "password": "short"}, "password_invalid"),
         ({"email": "a@example.com", "role": "agent", "site_slug": "nope"}, "site_not_found"),
     ],

@@ -25,6 +25,8 @@ from goodword.sites.models import Site
 LOCK_FAILURES = 5
 LOCK_IP_FAILURES = 20
 LOCK_WINDOW = timedelta(minutes=15)
+# The email is the Django user name, which holds this many characters.
+USERNAME_MAX = 150
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,10 @@ def staff_add(*, email: str, site_slug: str, role: str, password: str | None = N
         validate_email(email)
     except ValidationError:
         raise ValidationFailed("email_invalid", f"{email!r} is not an email address") from None
+    if len(email) > USERNAME_MAX:
+        raise ValidationFailed(
+            "email_invalid", f"A staff email has at most {USERNAME_MAX} characters"
+        )
     if role not in Role.values:
         raise ValidationFailed(
             "role_invalid", f"role must be one of {', '.join(Role.values)}, not {role!r}"
