@@ -176,3 +176,28 @@ def test_a_weak_new_password_is_refused(agent, agent_client):
 
 def test_a_viewer_cannot_open_the_manual_referral_form(api_site, viewer_client):
     assert viewer_client.get(f"/portal/{api_site.slug}/referrals/new/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/portal/{site}/referrals/1/approve/",
+        "/portal/{site}/referrals/1/void/",
+        "/portal/{site}/referrals/1/unblock/",
+        "/portal/{site}/people/1/unsubscribe/",
+        "/portal/{site}/referrals/new/",
+        "/portal/{site}/api-keys/",
+        "/portal/{site}/api-keys/abcdefgh/revoke/",
+        "/portal/{site}/coupons/import/",
+        "/portal/password/",
+        "/portal/logout/",
+    ],
+)
+def test_every_form_refuses_a_post_without_the_csrf_token(api_site, path):
+    manager = make_staff(api_site.site, "manager")
+    client = client_for(manager, csrf=True)
+
+    response = client.post(path.format(site=api_site.slug), {"note": "x"})
+
+    assert response.status_code == 403
+    assert b"CSRF" in response.content
