@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from django.urls import path
 
-from goodword.portal.views import account, audit, manager, manual, people, referrals, search
+from goodword.portal.views import (
+    account,
+    audit,
+    blocklist,
+    dashboard,
+    deliveries,
+    manager,
+    manual,
+    people,
+    queues,
+    referrals,
+    search,
+)
 
 app_name = "portal"
 
@@ -14,7 +26,7 @@ urlpatterns = [
     path("logout/", account.LogoutView.as_view(), name="logout"),
     path("password/", account.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", account.PasswordChangeDoneView.as_view(), name="password_change_done"),
-    path("<slug:site_slug>/", account.site_home, name="site_home"),
+    path("<slug:site_slug>/", dashboard.dashboard, name="site_home"),
     path("<slug:site_slug>/search/", search.search, name="search"),
     path("<slug:site_slug>/people/<int:person_id>/", people.person, name="person"),
     path(
@@ -39,4 +51,21 @@ urlpatterns = [
         name="api_key_revoke",
     ),
     path("<slug:site_slug>/coupons/import/", manager.coupon_import, name="coupon_import"),
+    path("<slug:site_slug>/queues/", queues.queues, name="queues"),
+    path("<slug:site_slug>/queues/<slug:queue_name>/", queues.queue, name="queue"),
+    path("<slug:site_slug>/queues/<slug:queue_name>/act/", queues.queue_act, name="queue_act"),
+    path("<slug:site_slug>/blocklist/", blocklist.blocklist, name="blocklist"),
+    path("<slug:site_slug>/blocklist/check/", blocklist.blocklist_check, name="blocklist_check"),
+    path("<slug:site_slug>/blocklist/add/", blocklist.blocklist_create, name="blocklist_add"),
+    path(
+        "<slug:site_slug>/blocklist/<int:entry_id>/remove/",
+        blocklist.blocklist_delete,
+        name="blocklist_remove",
+    ),
+    path("<slug:site_slug>/deliveries/", deliveries.deliveries, name="deliveries"),
+    path(
+        "<slug:site_slug>/deliveries/<int:delivery_id>/redeliver/",
+        deliveries.redeliver,
+        name="delivery_redeliver",
+    ),
 ]

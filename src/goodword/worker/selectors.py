@@ -31,3 +31,27 @@ def job_status() -> dict[str, Any]:
         "oldest_due_age_seconds": round((stamp - oldest).total_seconds(), 3) if oldest else 0,
         "by_kind": by_kind,
     }
+
+
+def job_backlog(*, site_id: int) -> dict[str, Any]:
+    """One site's share of the worker's backlog, for the portal's dashboard: jobs due now,
+    held by a worker, scheduled for later and parked as failed, and since when the oldest due
+    job has waited. One query."""
+    stamp = now()
+    open_job = Q(failed_at__isnull=True)
+    row = Job.objects.filter(site_id=site_id).aggregate(
+        due=Count("id", filter=open_job & Q(run_after__lte=stamp)),
+        running=Count("id", filter=open_job & Q(claimed_until__gt=stamp)),
+        scheduled=Count("id", filter=open_job & Q(run_after__gt=stamp)),
+        failed=Count("id", filter=Q(failed_at__isnull=False)),
+        oldest_due=Min("run_after", filter=open_job & Q(run_after__lte=stamp)),
+    )
+    oldest = row["oldest_due"]
+    return {
+        "due": row["due"],
+        "running": row["running"],
+        "scheduled": row["scheduled"],
+        "failed": row["failed"],
+        "oldest_due_at": oldest,
+        "oldest_due_age_seconds": round((stamp - oldest).total_seconds(), 3) if oldest else 0,
+    }
