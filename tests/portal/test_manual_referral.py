@@ -205,3 +205,32 @@ def test_the_service_refuses_a_viewer_too(api_site, unreferred, viewer):
             staff=staff_of(viewer, api_site.site), origin_slug="LOST-1", advocate="ada@example.com"
         )
     assert not Referral.objects.exists()
+
+
+def test_an_event_is_referred_by_its_category_and_number(api, api_site, unreferred, agent_client):
+    from tests.referrals.program import EVENT_URL
+
+    response = api.post(
+        EVENT_URL,
+        {
+            "site_slug": api_site.slug,
+            "data": {
+                "email": "newsletter@example.org",
+                "event_category": "newsletter",
+                "event_number": "N-1",
+                "subtotal": 0,
+            },
+        },
+    )
+    assert response.status_code == 201, response.content
+
+    created = create(
+        agent_client, api_site.site, origin="newsletter:N-1", advocate="ada@example.com"
+    )
+
+    assert created.status_code == 302
+    referral = Referral.objects.get(origin__event_number="N-1")
+    assert (referral.track_method, referral.friend.email) == (
+        "manually_generated",
+        "newsletter@example.org",
+    )
