@@ -159,7 +159,7 @@ def test_the_queue_page_renders_rows_due_times_and_filters(api_site, agent_clien
         assert referral.origin.slug in body
     # automatic mode approves a day after the purchase
     due = made[0].origin.occurred_at + timedelta(days=1)
-    assert f"approved at {due:%Y-%m-%d %H:%M}" in body
+    assert f'approved at <span class="when">{due:%Y-%m-%d %H:%M}</span>' in body
     assert "Approve selected" in body and "Void selected" in body
 
 

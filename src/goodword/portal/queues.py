@@ -56,6 +56,27 @@ QUEUES: dict[str, Queue] = {
     )
 }
 WAITING = ("flagged", "pending", "blocked")
+QUEUE_COLUMNS = (
+    "id",
+    "site_id",
+    "campaign_id",
+    "status",
+    "track_method",
+    "fraud_details",
+    "updated_at",
+    "origin__id",
+    "origin__type",
+    "origin__order_number",
+    "origin__event_category",
+    "origin__event_number",
+    "origin__subtotal",
+    "origin__currency",
+    "origin__occurred_at",
+    "advocate__id",
+    "advocate__email",
+    "friend__id",
+    "friend__email",
+)
 
 # Filter by fraud policy: the name `fraud_details` carries for it (a referral that policy
 # flagged or blocked), and blocklist hits.
@@ -153,6 +174,7 @@ def _filtered(qs: QuerySet[Referral], filters: QueueFilters) -> QuerySet[Referra
 class QueueRow:
     referral: Referral
     due: dict[str, Any] | None  # {"to_status", "due_at"} when it resolves by itself
+    campaign: str  # its name
 
 
 @dataclass
@@ -187,8 +209,13 @@ def queue_page(
         else:
             qs = qs.filter(Q(updated_at__gt=at) | Q(updated_at=at, id__gt=ident))
     order = ("-updated_at", "-id") if spec.newest_first else ("updated_at", "id")
+    # Only the columns a row shows: the JSON columns (evidence, items, custom properties)
+    # would cost more to decode than the rest of the page. Campaign names come from the
+    # program snapshot.
     referrals = list(
-        qs.select_related("origin", "campaign", "advocate", "friend").order_by(*order)[: limit + 1]
+        qs.select_related("origin", "advocate", "friend")
+        .only(*QUEUE_COLUMNS)
+        .order_by(*order)[: limit + 1]
     )
     more = len(referrals) > limit
     referrals = referrals[:limit]
@@ -206,7 +233,14 @@ def queue_page(
             )
             if found is not None:
                 due = {"to_status": found.to_status, "due_at": found.due_at}
-        rows.append(QueueRow(referral=referral, due=due))
+        campaign = program.campaign(referral.campaign_id)
+        rows.append(
+            QueueRow(
+                referral=referral,
+                due=due,
+                campaign=campaign.name if campaign is not None else str(referral.campaign_id),
+            )
+        )
     return QueuePage(
         queue=spec,
         rows=rows,

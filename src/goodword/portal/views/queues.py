@@ -67,6 +67,9 @@ def queue(request: HttpRequest, site_slug: str, queue_name: str) -> HttpResponse
             "policies": list(POLICY_FILTERS),
             "actions": actions,
             "bulk_max": BULK_MAX,
+            # Row links are built on the site's prefix: one reverse() per page, not three per
+            # row (the row links' shapes are the `referral` and `person` URLs).
+            "base": reverse("portal:site_home", args=[site_slug]),
         },
     )
 
