@@ -348,7 +348,13 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
         if not password:
             print("goodword: --password-stdin: no password on standard input", file=sys.stderr)
             return 2
-    added = staff_add(email=args.email, site_slug=args.site, role=args.role, password=password)
+    added = staff_add(
+        email=args.email,
+        site_slug=args.site,
+        role=args.role,
+        password=password,
+        reset_password=args.reset_password,
+    )
     out: dict[str, Any] = {
         "email": added.email,
         "site_slug": added.site_slug,
@@ -485,10 +491,16 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["viewer", "agent", "manager"],
         help="viewer reads; agent also acts; manager also sees settings and keys",
     )
-    p.add_argument(
+    password = p.add_mutually_exclusive_group()
+    password.add_argument(
         "--password-stdin",
         action="store_true",
         help="set the password read from the first line of standard input",
+    )
+    password.add_argument(
+        "--reset-password",
+        action="store_true",
+        help="give an existing user a new one-time password (printed once)",
     )
     p.set_defaults(func=cmd_staff_add)
     p = staff_sub.add_parser("list", help="portal users with their sites and roles")

@@ -161,3 +161,36 @@ def test_the_demo_agent_is_made_once_and_its_password_kept(api_site, tmp_path, s
     user.save()
     _, fresh = staff_demo_ensure(site_slug=api_site.slug, password_file=path)
     assert fresh != password and authenticate(username=DEMO_AGENT, password=fresh)
+
+
+def test_a_reset_gives_a_new_one_time_password_and_lifts_a_lockout(api_site, capsys):
+    from goodword.portal.models import LoginFailure
+    from goodword.portal.staff import LOCK_FAILURES, login_failed, login_locked_for
+
+    first = staff_add(email="ed@example.com", site_slug=api_site.slug, role="agent")
+    for _ in range(LOCK_FAILURES):
+        login_failed(username="ed@example.com", ip_address="192.0.2.9")
+    assert login_locked_for(username="ed@example.com", ip_address=None) is not None
+
+    assert (
+        main(
+            [
+                "staff",
+                "add",
+                "ed@example.com",
+                "--site",
+                api_site.slug,
+                "--role",
+                "agent",
+                "--reset-password",
+            ]
+        )
+        == 0
+    )
+
+    fresh = json.loads(capsys.readouterr().out)["password"]
+    assert fresh != first.password
+    assert authenticate(username="ed@example.com", password=fresh) is not None
+    assert authenticate(username="ed@example.com", password=first.password) is None
+    assert not LoginFailure.objects.filter(username="ed@example.com").exists()
+    assert login_locked_for(username="ed@example.com", ip_address=None) is None

@@ -33,8 +33,8 @@ class LoginForm(AuthenticationForm):
             raise forms.ValidationError(
                 "Too many failed logins: this account is locked for "
                 f"{minutes} more minute{'s' if minutes != 1 else ''}. "
-                "Ask a colleague to reset the password with `goodword staff add` if you "
-                "forgot it.",
+                "Forgot the password? An operator can give you a new one "
+                "(goodword staff add EMAIL --site SLUG --role ROLE --reset-password).",
                 code="locked",
             )
         self.cleaned_data["username"] = username

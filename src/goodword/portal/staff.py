@@ -42,10 +42,18 @@ def _generated_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def staff_add(*, email: str, site_slug: str, role: str, password: str | None = None) -> StaffAdded:
+def staff_add(
+    *,
+    email: str,
+    site_slug: str,
+    role: str,
+    password: str | None = None,
+    reset_password: bool = False,
+) -> StaffAdded:
     """Create or update a staff user (the email is the user name) and give them `role` on the
-    site. Without `password`, a new user gets a generated one (returned once); an existing user
-    keeps theirs. With `password`, it is set after Django's password validators accept it."""
+    site. Without `password`, a new user (or, with `reset_password`, an existing one) gets a
+    generated one, returned once; an existing user otherwise keeps theirs. With `password`, it
+    is set after Django's password validators accept it. A password set lifts a lockout."""
     email = email.strip().lower()
     try:
         validate_email(email)
@@ -69,7 +77,7 @@ def staff_add(*, email: str, site_slug: str, role: str, password: str | None = N
         if user is None:
             user = user_model(username=email, email=email)
         generated = None
-        if password is None and created:
+        if password is None and (created or reset_password):
             password = generated = _generated_password()
         if password is not None:
             try:
@@ -77,6 +85,7 @@ def staff_add(*, email: str, site_slug: str, role: str, password: str | None = N
             except ValidationError as exc:
                 raise ValidationFailed("password_invalid", " ".join(exc.messages)) from None
             user.set_password(password)
+            LoginFailure.objects.filter(username=email).delete()
         user.is_active = True
         user.save()
         StaffMembership.objects.update_or_create(
