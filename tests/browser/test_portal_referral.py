@@ -138,3 +138,43 @@ def test_a_wrong_password_says_so_and_the_account_locks_after_five(api_site, liv
     login(page, live_server.url, agent.email, PASSWORD)
 
     expect(page.locator(".errors")).to_contain_text("Too many failed logins")
+
+
+def test_an_agent_credits_an_advocate_with_a_friends_order_by_hand(
+    api, api_site, live_server, page, shot
+):
+    from playwright.sync_api import expect
+
+    from tests.referrals.program import build_program, buy, join
+
+    # given an advocate, and a friend's order that nothing tied to them
+    build_program(api_site.site)
+    join(api, api_site.slug, email="ada@example.com")
+    buy(api, api_site.slug, "LOST-7", "friend@example.org")
+    agent = make_staff(api_site.site, "agent", "agent@shop.example.com")
+
+    # when the agent fills the manual referral form
+    login(page, live_server.url, agent.email, PASSWORD)
+    page.get_by_role("link", name="Manual referral").click()
+    form = page.locator("#manual-referral")
+    form.get_by_label("Friend's order number").fill("LOST-7")
+    form.get_by_label("Advocate's email").fill("ada@example.com")
+    form.get_by_label("Note").fill("bought on another device")
+    shot("manual-referral")
+    form.get_by_role("button", name="Create referral").click()
+
+    # then the new referral's page says who made it and how
+    expect(page.locator("#status")).to_have_text("pending")
+    expect(page.locator("#attribution")).to_contain_text("manually_generated")
+    expect(page.locator("#attribution")).to_contain_text(f"Created by hand by {agent.email}")
+    expect(page.locator("#history")).to_contain_text("bought on another device")
+
+    # and a second attempt on the same order is refused with the reason
+    page.get_by_role("link", name="Manual referral").click()
+    form = page.locator("#manual-referral")
+    form.get_by_label("Friend's order number").fill("LOST-7")
+    form.get_by_label("Advocate's email").fill("ada@example.com")
+    form.get_by_role("button", name="Create referral").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "LOST-7 is already referred by ada@example.com"
+    )
