@@ -81,7 +81,7 @@ def _matching_ips(*, site_id: int, entry: str) -> QuerySet[Origin]:
     # the matcher screening uses decides.
     lookup = Blocklist.parse([entry])
     seen = origins.order_by().values_list("ip_address", flat=True).distinct()
-    hits = [ip for ip in seen.iterator() if lookup.match(email=None, ips=[ip])]
+    hits = [ip for ip in seen.iterator() if ip and lookup.match(email=None, ips=[ip])]
     return origins.filter(ip_address__in=hits)
 
 

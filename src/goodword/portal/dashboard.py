@@ -43,7 +43,7 @@ def queue_counts(*, site_id: int, since: datetime) -> dict[str, int]:
         .annotate(n=Count("id"))
         .order_by()
     )
-    counts = {status: 0 for status in (*waiting, *done)}
+    counts: dict[str, int] = {str(status): 0 for status in (*waiting, *done)}
     for row in rows:
         counts[row["status"]] = row["n"]
     return counts
