@@ -21,9 +21,12 @@ change it) and touches no other; keeps it between runs so a second run skips the
    - queue: the flagged queue (8,000 referrals), first page and the next pages by cursor,
    - referral: the referral page (the decision explained) of random referrals,
    - person: the person page of random advocates (ten referrals each) and friends,
-   - search: the search box with a random order number (the one match: a redirect).
-   Prints a table with p50, p95 and max per page, and the queries each page made; the target
-   is p95 < 50 ms. Exits non-zero when a page misses it.
+   - search: the search box with a random order number (the one match: a redirect),
+   - dashboard: the site's dashboard (counts over all 100,000; not one of the four targets).
+   Prints a table with p50, p95 and max per page, the CPU time of this process per render
+   (p50: what the page costs apart from waiting for the CPU on a busy machine and for
+   PostgreSQL), and the queries each page made; the target is p95 < 50 ms for the first four.
+   Exits non-zero when one of them misses it.
 """
 
 from __future__ import annotations
@@ -350,6 +353,10 @@ def main() -> int:
         response = client.get(f"{base}/people/{people[i % len(people)]}/")
         return response.status_code, len(response.content)
 
+    def dashboard(i: int) -> tuple[int, int]:
+        response = client.get(f"{base}/")
+        return response.status_code, len(response.content)
+
     def search(i: int) -> tuple[int, int]:
         response = client.get(f"{base}/search/", {"q": orders[i % len(orders)]})
         return response.status_code, len(response.content)
@@ -361,6 +368,7 @@ def main() -> int:
             ("referral page", referral),
             ("person page", person),
             ("search (order number)", search),
+            ("dashboard", dashboard),
         )
     ]
     print(f"\n{args.referrals} referrals on PostgreSQL; server-side renders, in milliseconds")
@@ -371,7 +379,7 @@ def main() -> int:
             f"{r['cpu']:>9.1f}"
             f"{r['queries']:>9}"
         )
-    missed = [r["page"] for r in results if float(r["p95"]) >= TARGET_MS]
+    missed = [r["page"] for r in results[:4] if float(r["p95"]) >= TARGET_MS]
     print(
         f"target p95 < {TARGET_MS:.0f} ms: "
         + (f"missed by {', '.join(missed)}" if missed else "met")
