@@ -88,6 +88,8 @@ def test_approving_goes_through_the_api_transition_with_a_staff_actor(
     # the page then shows the new status, the history, and no more actions
     page = client_for(agent).get(url(api_site.site, referral)).content.decode()
     assert 'id="status">approved<' in page
+    assert f"Then <strong>approved</strong> by staff ({agent.email})" in page
+    assert "“called them”" in page
     assert "staff (" + agent.email + ")" in page
     assert 'value="approve"' not in page and 'value="void"' not in page
 
