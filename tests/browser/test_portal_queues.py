@@ -114,6 +114,16 @@ def test_the_dashboard_leads_to_the_flagged_queue_and_a_referral(
     expect(page.locator("#why")).to_contain_text(FRIEND)
     shot("referral")
 
+    # and the failing webhook is in the delivery log with its attempt
+    page.get_by_role("navigation", name="Sections").get_by_role("link", name="Webhooks").click()
+    log = page.locator("#deliveries")
+    expect(log).to_contain_text("reward_web_hook")
+    expect(log).to_contain_text("HTTP 502")
+    expect(log).to_contain_text("87 ms")
+    expect(log).to_contain_text("<html>Bad Gateway</html>")
+    expect(page.get_by_role("button", name=re.compile(r"^Redeliver"))).to_have_count(1)
+    shot("deliveries")
+
 
 def test_an_agent_voids_two_flagged_referrals_at_once_from_the_queue(
     api, api_site, live_server, page, shot
