@@ -39,12 +39,14 @@ def browser() -> Iterator[Any]:
     if not (os.path.exists(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
         _missing(f"{CHROMIUM} not found: apt-get install chromium")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         _missing("Playwright is not installed: pip install -e '.[dev]'")
     # Playwright's sync API keeps an event loop in the test's thread, which Django takes for
     # async code; the ORM calls a test makes between browser steps are plain synchronous calls
     # all the same. Allowed only while the browser is up.
+    # The machine running the suite may be busy: wait for the page rather than fail early.
+    expect.set_options(timeout=15_000)
     before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
