@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 
 from goodword.portal.access import portal_view
 from goodword.portal.dashboard import dashboard as dashboard_data
-from goodword.portal.queues import QUEUES
+from goodword.portal.queues import QUEUES, WAITING
 from goodword.portal.views.base import page
 
 
@@ -19,7 +19,7 @@ def dashboard(request: HttpRequest, site_slug: str) -> HttpResponse:
         {
             "queue": q,
             "count": counts[q.status],
-            "waiting": q.name in ("flagged", "pending", "blocked"),
+            "waiting": q.name in WAITING,
         }
         for q in QUEUES.values()
     ]
