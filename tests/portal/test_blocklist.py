@@ -98,6 +98,16 @@ def test_an_ip_range_preview_counts_the_people_whose_origins_came_from_it(api_si
     assert (outside.people, outside.waiting_referrals) == (0, 0)
 
 
+def test_an_ipv6_range_preview_matches_ipv6_origins(api_site):
+    site = api_site.site
+    qs.referrals(site, 1, "pending", ip="2001:db8::7")
+    qs.referrals(site, 1, "pending", ip="198.51.100.7")
+
+    preview = blocklist_preview(site_id=site.pk, value="2001:db8::/32")
+
+    assert (preview.kind, preview.people, preview.waiting_referrals) == ("IP range", 1, 1)
+
+
 def test_a_preview_of_something_that_is_no_entry_says_why(api_site):
     with pytest.raises(ValidationFailed, match="is not an email pattern, IP address or CIDR"):
         blocklist_preview(site_id=api_site.site.pk, value="not an entry")
