@@ -13,7 +13,12 @@ LOCAL_PG := postgres://postgres@127.0.0.1:5432/goodword
 PORT ?=
 
 .PHONY: run test test-sqlite test-postgres check lint types migrations-check bench install \
-	install-run wheel clean
+	install-run wheel clean browser
+
+# The portal's browser tests drive Debian's chromium through Playwright; nothing is downloaded
+# at run time. Installed here when missing (as root, or through sudo); where that is not
+# possible the browser tests skip locally, and fail under CI.
+CHROMIUM ?= /usr/bin/chromium
 
 install: $(STAMP)
 
@@ -44,9 +49,16 @@ wheel: $(STAMP)
 	rm -rf dist
 	$(BIN)/python -m build --wheel --no-isolation --outdir dist .
 
+browser:
+	@test -x $(CHROMIUM) || { \
+		echo "installing Debian's chromium for the portal's browser tests"; \
+		if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo -n"; fi; \
+		{ $$sudo apt-get update -qq && $$sudo apt-get install -y -qq chromium chromium-driver; } \
+		|| echo "could not install chromium: browser tests will skip (under CI they fail)"; }
+
 # SQLite always; PostgreSQL too when TEST_DATABASE_URL is set, or when one answers on
 # 127.0.0.1:5432 (CI sets TEST_DATABASE_URL and fails if it is down).
-test: $(STAMP)
+test: $(STAMP) browser
 	@$(MAKE) --no-print-directory test-sqlite
 	@url="$${TEST_DATABASE_URL:-}"; \
 	if [ -z "$$url" ] && $(BIN)/python -c "import psycopg; psycopg.connect('$(LOCAL_PG)'.rsplit('/',1)[0] + '/postgres', connect_timeout=2).close()" 2>/dev/null; then \

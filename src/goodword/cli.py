@@ -199,6 +199,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     cmd_migrate(argparse.Namespace(verbosity=0))
     slug, key = ensure_demo_site()
     ensure_demo_program()
+    from goodword.portal.staff import staff_demo_ensure
+
+    agent, agent_password = staff_demo_ensure(
+        site_slug=slug, password_file=Path(settings.VAR_DIR) / "demo_portal_password"
+    )
     base = settings.BASE_URL
     print(
         "\n".join(
@@ -210,6 +215,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                 f"  api_key:   {key}   (also in {_demo_key_path()})",
                 f"  base URL:  {base}   (claim links; GOODWORD_BASE_URL)",
                 f"  API docs:  {base}/api/v2/docs",
+                f"  portal:    {base}/portal/",
+                f"             log in as {agent} with the password {agent_password}",
+                "             (an agent of the demo site; `goodword staff add` makes more)",
                 "  worker:    running beside the server (attribution, approvals, webhooks)",
                 "",
             ]
@@ -509,6 +517,42 @@ def cmd_coupons_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_staff_add(args: argparse.Namespace) -> int:
+    from goodword.portal.staff import staff_add
+
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            print("goodword: --password-stdin: no password on standard input", file=sys.stderr)
+            return 2
+    added = staff_add(
+        email=args.email,
+        site_slug=args.site,
+        role=args.role,
+        password=password,
+        reset_password=args.reset_password,
+    )
+    out: dict[str, Any] = {
+        "email": added.email,
+        "site_slug": added.site_slug,
+        "role": added.role,
+        "created": added.created,
+    }
+    if added.password is not None:
+        out["password"] = added.password
+        out["note"] = "shown once: give it to the user, who changes it at /portal/password/"
+    _print_json(out)
+    return 0
+
+
+def cmd_staff_list(args: argparse.Namespace) -> int:
+    from goodword.portal.staff import staff_list
+
+    _print_json({"staff": staff_list(site_slug=args.site)})
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -734,6 +778,49 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("list", help="the pool list's identifier (its `identifier` in the config)")
     p.add_argument("file", help="the CSV file")
     p.set_defaults(func=cmd_coupons_import)
+
+    staff = sub.add_parser(
+        "staff",
+        help="portal users: who may log in to which site, as what",
+        description="Staff accounts of the customer-service portal (/portal/): each user has a "
+        "role per site (viewer reads; agent approves, voids, unblocks, creates referrals and "
+        "keeps the blocklist; manager also sees settings, API keys and coupon imports).",
+    )
+    staff_sub = staff.add_subparsers(dest="staff_command", required=True)
+    p = staff_sub.add_parser(
+        "add",
+        help="create or update a portal user with a role on a site; prints a new user's "
+        "one-time password",
+        description="Create a portal user, or give an existing one a role on a site. A new "
+        "user gets a one-time password, printed once, unless --password-stdin gives one.",
+    )
+    p.add_argument("email", help="the staff member's email, which is also their login")
+    p.add_argument("--site", required=True, help="the site's slug")
+    p.add_argument(
+        "--role",
+        required=True,
+        choices=["viewer", "agent", "manager"],
+        help="viewer reads; agent also acts; manager also sees settings and keys",
+    )
+    password = p.add_mutually_exclusive_group()
+    password.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="set the password read from the first line of standard input",
+    )
+    password.add_argument(
+        "--reset-password",
+        action="store_true",
+        help="give an existing user a new one-time password (printed once)",
+    )
+    p.set_defaults(func=cmd_staff_add)
+    p = staff_sub.add_parser(
+        "list",
+        help="portal users with their sites and roles",
+        description="List portal users with their sites and roles.",
+    )
+    p.add_argument("--site", help="only this site's staff")
+    p.set_defaults(func=cmd_staff_list)
 
     from goodword.webhooks.cli import add_parser as add_webhooks_parser
 

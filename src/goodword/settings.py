@@ -136,6 +136,7 @@ INSTALLED_APPS = [
     "goodword.worker",
     "goodword.webhooks",
     "goodword.observability",
+    "goodword.portal",
 ]
 
 MIDDLEWARE = [
@@ -185,6 +186,18 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # Talkable clients send bodies up to a few MB at most (batch origins); refuse anything larger.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# The portal (/portal/): Django auth with sessions; staff log in with their email.
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:home"
+LOGOUT_REDIRECT_URL = "portal:login"
+SESSION_COOKIE_AGE = 12 * 3600  # a working day; a new login after that
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from goodword.api.v2.api import api
 from goodword.core.health import healthz, readyz
@@ -13,4 +13,5 @@ urlpatterns = [
     path("metrics", metrics),
     path("admin/", admin.site.urls),
     path("x/<str:code>", short_link, name="short-link"),
+    path("portal/", include("goodword.portal.urls")),
 ]

@@ -399,9 +399,27 @@ def test_job_status_counts_the_backlog(site, time_machine):
         "failed": 1,
         "oldest_due_age_seconds": 90.0,
         "by_kind": {
-            KIND: {"due": 2, "scheduled": 0, "failed": 0},
-            "later": {"due": 0, "scheduled": 1, "failed": 0},
-            "broken": {"due": 0, "scheduled": 0, "failed": 1},
+            KIND: {
+                "due": 2,
+                "scheduled": 0,
+                "running": 1,
+                "failed": 0,
+                "oldest_due_age_seconds": 90.0,
+            },
+            "later": {
+                "due": 0,
+                "scheduled": 1,
+                "running": 0,
+                "failed": 0,
+                "oldest_due_age_seconds": 0,
+            },
+            "broken": {
+                "due": 0,
+                "scheduled": 0,
+                "running": 0,
+                "failed": 1,
+                "oldest_due_age_seconds": 0,
+            },
         },
     }
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
+
+from django.db.models import Count, Q
 
 from goodword.core.clock import now
 from goodword.core.errors import NotFound
@@ -90,3 +92,25 @@ def coupon_permission(*, found: CouponHolding, person: Person) -> dict[str, bool
 def coupon_pool_left(*, coupon_list_id: int) -> int:
     """How many codes of a pool are still to be handed out (a static list has none)."""
     return Coupon.objects.filter(coupon_list_id=coupon_list_id, claimed_at__isnull=True).count()
+
+
+def coupon_pool_levels() -> list[dict[str, Any]]:
+    """Every single-use pool: codes left to hand out and codes handed out, by site and list."""
+    rows = (
+        CouponList.objects.filter(Q(static_code__isnull=True) | Q(static_code=""))
+        .values("site__slug", "identifier")
+        .annotate(
+            available=Count("coupons", filter=Q(coupons__claimed_at__isnull=True)),
+            claimed=Count("coupons", filter=Q(coupons__claimed_at__isnull=False)),
+        )
+        .order_by("site__slug", "identifier")
+    )
+    return [
+        {
+            "site_slug": row["site__slug"],
+            "coupon_list": row["identifier"],
+            "available": row["available"],
+            "claimed": row["claimed"],
+        }
+        for row in rows
+    ]

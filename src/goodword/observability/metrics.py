@@ -93,11 +93,9 @@ class DatabaseCollector(Collector):
     """Gauges read at scrape time from the shared database."""
 
     def collect(self) -> Iterator[Metric]:
-        from goodword.observability.selectors import (
-            coupon_pool_levels,
-            jobs_by_kind,
-            webhook_deliveries_by_status,
-        )
+        from goodword.coupons.selectors import coupon_pool_levels
+        from goodword.observability.selectors import webhook_deliveries_by_status
+        from goodword.worker.selectors import jobs_by_kind
 
         kinds = jobs_by_kind()
         families = {

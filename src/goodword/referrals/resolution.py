@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from goodword.campaigns.program import Program
 
 
 @dataclass(frozen=True)
@@ -47,3 +51,13 @@ def resolution(
             "flagged review period passed",
         )
     return None
+
+
+def approval_settings(program: Program) -> ApprovalSettings:
+    """The site's approval settings as the resolution rule reads them."""
+    return ApprovalSettings(
+        mode=program.approval_mode,
+        delay_seconds=program.approval_delay_seconds,
+        flagged_resolution=program.flagged_resolution,
+        flagged_delay_seconds=program.flagged_delay_seconds,
+    )

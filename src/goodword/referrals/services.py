@@ -22,7 +22,8 @@ from goodword.referrals import selectors
 from goodword.referrals.attribution import FriendOrigin, attribute
 from goodword.referrals.locks import referrals_lock, referrals_lock_for_origins
 from goodword.referrals.models import Actor, Referral, ReferralEvent, ReferralStatus
-from goodword.referrals.resolution import ApprovalSettings, resolution
+from goodword.referrals.resolution import approval_settings, resolution
+from goodword.referrals.trace import facts_record
 from goodword.referrals.transitions import FINAL, REVIEWABLE, check_transition
 from goodword.rewards.services import rewards_sync
 from goodword.sites.auth import SiteRef
@@ -81,7 +82,13 @@ def referral_for_origin(
     verdict = screen(facts, actions=program.policy_actions, blocklist=program.blocklist)
     campaign = program.campaign(match.offer.campaign_id)
     stamp = now()
-    evidence = [dict(match.evidence, kind="attribution"), *(dict(e) for e in verdict.evidence)]
+    # The facts the policies compared are kept with the verdict: the portal and the trace
+    # endpoint explain the decision from what was known then, not from what is known later.
+    evidence = [
+        dict(match.evidence, kind="attribution"),
+        *(dict(e) for e in verdict.evidence),
+        facts_record(facts),
+    ]
     referral = Referral(
         site_id=site.id,
         campaign_id=match.offer.campaign_id,
@@ -349,16 +356,6 @@ def settle_attribution(*, origin: Origin, wait_seconds: float = 5.0) -> None:
                 "The referral for this origin is still being screened; retry in a few seconds",
             )
         time.sleep(0.05)
-
-
-def approval_settings(program: Program) -> ApprovalSettings:
-    """The site's approval settings as the resolution rule reads them."""
-    return ApprovalSettings(
-        mode=program.approval_mode,
-        delay_seconds=program.approval_delay_seconds,
-        flagged_resolution=program.flagged_resolution,
-        flagged_delay_seconds=program.flagged_delay_seconds,
-    )
 
 
 def resolution_schedule(*, referral: Referral, program: Program | None = None) -> None:

@@ -76,6 +76,9 @@ class BlocklistEntry(models.Model):
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="blocklist")
     value = models.CharField(max_length=254)
     note = models.CharField(max_length=200, blank=True, default="")
+    # Who added it in the portal, and when; blank for entries from the configuration file.
+    added_by = models.CharField(max_length=254, blank=True, default="")
+    added_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -5,7 +5,16 @@ from __future__ import annotations
 from django.conf import settings
 from ninja import NinjaAPI
 
-from goodword.api.v2 import errors, offers, origin_batches, origins, people, referrals, rewards
+from goodword.api.v2 import (
+    errors,
+    offers,
+    origin_batches,
+    origins,
+    people,
+    referrals,
+    rewards,
+    trace,
+)
 from goodword.api.v2.auth import ApiKeyAuth
 from goodword.api.v2.parser import TalkableParser
 
@@ -25,6 +34,7 @@ api.add_router("", referrals.router)
 api.add_router("", offers.router)
 api.add_router("", people.router)
 api.add_router("", rewards.router)
+api.add_router("", trace.router)
 
 if settings.BENCH_FLOOR_ENDPOINT:
     from goodword.api.floor.views import router as floor_router

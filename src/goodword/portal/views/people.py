@@ -1,0 +1,40 @@
+"""The person page and its actions."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from goodword.core.errors import NotFound
+from goodword.portal.access import portal_view
+from goodword.portal.forms import NoteForm
+from goodword.portal.models import Role
+from goodword.portal.selectors import person_page
+from goodword.portal.services import person_unsubscribe_by_staff
+from goodword.portal.views.base import act, page
+
+
+@portal_view()
+def person(request: HttpRequest, site_slug: str, person_id: int) -> HttpResponse:
+    try:
+        data = person_page(site_id=request.staff.site.pk, person_id=person_id)  # type: ignore[attr-defined]
+    except NotFound:
+        raise Http404("No such person") from None
+    return page(request, "portal/person.html", data)
+
+
+@require_POST
+@portal_view(Role.AGENT)
+def unsubscribe(request: HttpRequest, site_slug: str, person_id: int) -> HttpResponse:
+    form = NoteForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    staff = request.staff  # type: ignore[attr-defined]
+    act(
+        request,
+        lambda: (
+            f"{person_unsubscribe_by_staff(staff=staff, person_id=person_id, note=note).email} "
+            "is unsubscribed."
+        ),
+    )
+    return redirect("portal:person", site_slug, person_id)
