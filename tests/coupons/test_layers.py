@@ -1,4 +1,4 @@
-"""Coupons sit below campaigns and rewards (ADR 0013): nothing in the app imports them, nor any
+"""Coupons sit below campaigns and rewards (ADR 0010): nothing in the app imports them, nor any
 other app above the base ones, not even inside a function."""
 
 from __future__ import annotations

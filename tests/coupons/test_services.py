@@ -156,7 +156,7 @@ def codes_of_stream(text: str):
 
 
 def test_an_import_leaves_no_follow_up_work_of_its_own(db):
-    # given a pool (rewards waiting for its codes are the caller's business: ADR 0013)
+    # given a pool (rewards waiting for its codes are the caller's business: ADR 0010)
     pool = CouponListFactory()
 
     # when codes are imported directly

@@ -3,7 +3,7 @@ counted when an origin carries them. Coupon lists themselves are written by
 `goodword.config.services.config_apply`.
 
 Coupons know nothing of what the codes are for: rewards and campaigns depend on this app, never
-the reverse (ADR 0013)."""
+the reverse (ADR 0010)."""
 
 from __future__ import annotations
 

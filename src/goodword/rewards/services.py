@@ -448,7 +448,7 @@ def coupons_import_and_pay_waiting(
 ) -> ImportReport:
     """Import single-use codes into a pool and, in the same transaction, have the worker pay
     the rewards that waited for that list's codes. Every import an operator starts goes
-    through here; coupons themselves know nothing of rewards (ADR 0013)."""
+    through here; coupons themselves know nothing of rewards (ADR 0010)."""
     with transaction.atomic():
         report = coupons_import(site=site, coupon_list=coupon_list, codes=codes)
         if report.imported:
