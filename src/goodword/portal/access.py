@@ -54,7 +54,8 @@ class Staff:
 
 
 class Forbidden(DomainError):
-    status = 403
+    """The staff user's role does not allow the action (views check first and answer 403; the
+    service checks again, so a call from anywhere else is refused too)."""
 
 
 def require_role(staff: Staff, role: str) -> None:
