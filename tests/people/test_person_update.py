@@ -60,7 +60,11 @@ def test_a_known_person_is_updated_and_answered_in_the_contracts_shape(api, api_
     assert person["custom_properties"] == {"country": "US"}
     assert person["opted_in_at"] == STAMP
     stored = Person.objects.get(site=api_site.site, email=EMAIL)
-    assert (stored.last_name, stored.phone_number, stored.opted_in_at) == ("Doe", "+12025551111", NOW)
+    assert (stored.last_name, stored.phone_number, stored.opted_in_at) == (
+        "Doe",
+        "+12025551111",
+        NOW,
+    )
 
 
 def test_fields_not_sent_keep_their_value_and_blank_clears(api, api_site):
@@ -76,7 +80,9 @@ def test_an_unknown_email_is_created_as_talkable_does(api, api_site):
     response = update(api, api_site.slug, "New.Person@Example.com", {"first_name": "New"})
 
     assert response.status_code == 200, response.content
-    assert Person.objects.get(site=api_site.site, email="new.person@example.com").first_name == "New"
+    assert (
+        Person.objects.get(site=api_site.site, email="new.person@example.com").first_name == "New"
+    )
 
 
 def test_a_slug_that_is_neither_a_person_nor_an_email_is_refused(api, api_site):
@@ -180,7 +186,9 @@ def test_an_unsubscribe_time_may_be_given(api, api_site):
         api, api_site.slug, EMAIL, {"unsubscribed_at": "2026-07-07T11:06:14.000-07:00"}
     )
 
-    assert response.json()["result"]["person"]["unsubscribed_at"] == STAMP.replace("18:00:00", "18:06:14")
+    assert response.json()["result"]["person"]["unsubscribed_at"] == STAMP.replace(
+        "18:00:00", "18:06:14"
+    )
 
 
 def test_an_erased_person_cannot_be_given_data_again(api, api_site):

@@ -37,7 +37,7 @@ def test_the_advocates_page_shows_offers_links_referrals_rewards_and_webhooks(
     assert "advocate-rebate" in page  # the reward
     assert "referral_web_hook" in page  # the delivery about their referral
     # the erase action is offered, behind a confirmation
-    assert 'id="erase-form"' in page and "hx-confirm=\"Erase " in page
+    assert 'id="erase-form"' in page and 'hx-confirm="Erase ' in page
 
 
 def test_the_friends_page_shows_their_origin_and_referral_as_friend(api, api_site, agent_client):

@@ -103,13 +103,17 @@ def build_rich_person(api: Any, site: Site, receiver: Receiver) -> Built:
     second = referral_of("ORDER-D1")
     assert second is not None
     api.put(
-        "/api/v2/origins/ORDER-D1/referral", {"site_slug": site.slug, "data": {"status": "approved"}}
+        "/api/v2/origins/ORDER-D1/referral",
+        {"site_slug": site.slug, "data": {"status": "approved"}},
     )
     # the merchant's receiver echoes what it got
     receiver.answer(Answer(200, f"unsubscribed {SUBJECT} ({FIRST} {LAST}, {PHONE})"))
     response = api.put(
         f"/api/v2/people/{SUBJECT}",
-        {"site_slug": site.slug, "data": {"unsubscribed": True, "custom_properties": {"pet": "Rocinante"}}},
+        {
+            "site_slug": site.slug,
+            "data": {"unsubscribed": True, "custom_properties": {"pet": "Rocinante"}},
+        },
     )
     assert response.status_code == 200, response.content
     # a batch row refused (its data kept with the reason)
@@ -117,7 +121,9 @@ def build_rich_person(api: Any, site: Site, receiver: Receiver) -> Built:
         "/api/v2/origins/batch/purchases",
         {
             "site_slug": site.slug,
-            "data": [{"email": SUBJECT, "order_number": "ORDER-BAD", "subtotal": -1, "ip_address": IP}],
+            "data": [
+                {"email": SUBJECT, "order_number": "ORDER-BAD", "subtotal": -1, "ip_address": IP}
+            ],
         },
     )
     # a job parked with their data in it, and an admin edit of them
