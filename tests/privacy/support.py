@@ -155,7 +155,7 @@ def find_everywhere(*needles: str) -> list[tuple[str, str, str]]:
                 name = connection.ops.quote_name(column.name)
                 for needle in needles:
                     cursor.execute(
-                        f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)} "  # noqa: S608
+                        f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)} "
                         f"WHERE LOWER(CAST({name} AS TEXT)) LIKE %s",
                         [f"%{needle.lower()}%"],
                     )
