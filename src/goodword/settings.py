@@ -137,6 +137,7 @@ INSTALLED_APPS = [
     "goodword.webhooks",
     "goodword.observability",
     "goodword.portal",
+    "goodword.privacy",
 ]
 
 MIDDLEWARE = [

@@ -36,8 +36,8 @@ def test_the_advocates_page_shows_offers_links_referrals_rewards_and_webhooks(
     assert FRIEND in page and "P-1" in page  # the referral as advocate
     assert "advocate-rebate" in page  # the reward
     assert "referral_web_hook" in page  # the delivery about their referral
-    # no erase action: Goodword has no anonymizing service yet
-    assert "Erase" not in page
+    # the erase action is offered, behind a confirmation
+    assert 'id="erase-form"' in page and 'hx-confirm="Erase ' in page
 
 
 def test_the_friends_page_shows_their_origin_and_referral_as_friend(api, api_site, agent_client):

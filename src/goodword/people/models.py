@@ -20,6 +20,13 @@ class Person(models.Model):
     custom_properties = models.JSONField(default=dict, blank=True)
     # Asked to get no more emails (People API unsubscribe).
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    # Subscribed again after an unsubscribe (People API update with `unsubscribed: false`).
+    subscribed_at = models.DateTimeField(null=True, blank=True)
+    # Opted in to marketing email (`gated_param_subscribed: true`).
+    opted_in_at = models.DateTimeField(null=True, blank=True)
+    # Erased on request (GDPR): the identifying fields were replaced; the row stays so the
+    # program's referrals and rewards still add up.
+    anonymized_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 

@@ -17,6 +17,7 @@ from goodword.people.services import person_unsubscribe
 from goodword.portal.access import Staff, require_role
 from goodword.portal.audit import audit_record
 from goodword.portal.models import Role
+from goodword.privacy.services import ErasureResult, person_anonymize
 from goodword.referrals.manual import referral_create_manual
 from goodword.referrals.models import Actor, Referral, ReferralStatus
 from goodword.referrals.services import ActorRef, referral_transition
@@ -111,6 +112,37 @@ def person_unsubscribe_by_staff(*, staff: Staff, person_id: int, note: str = "")
             note=note.strip(),
         )
     return person
+
+
+def person_erase_by_staff(*, staff: Staff, person_id: int, note: str = "") -> ErasureResult:
+    """Erase a person of the site (GDPR), through the API's service. The audit entry is written
+    first, in the same transaction, so the erasure scrubs it too: it keeps who erased whom and
+    when, never the erased address (nor a note that repeated it)."""
+    require_role(staff, Role.AGENT)
+    person = Person.objects.filter(site_id=staff.site.pk, pk=person_id).first()
+    if person is None:
+        raise NotFound("person_not_found", "No such person on this site.")
+    if person.anonymized_at is not None:
+        raise DomainError(
+            "already_erased",
+            f"This person was erased on {person.anonymized_at:%Y-%m-%d %H:%M} UTC.",
+        )
+    with transaction.atomic():
+        entry = audit_record(
+            staff=staff,
+            action="person.erase",
+            object_type="person",
+            object_id=person.pk,
+            object_label=person.email,
+            note=note.strip(),
+        )
+        done = person_anonymize(
+            site_id=staff.site.pk, person_slug=person.email, actor=f"staff {staff.email}"
+        )
+        total = sum(done.erasure.rows.values())
+        entry.detail = f"{total} rows erased"
+        entry.save(update_fields=["detail"])
+    return done
 
 
 def offer_for_advocate(*, site_id: int, advocate: str) -> AdvocateOffer:

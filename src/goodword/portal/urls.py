@@ -34,6 +34,11 @@ urlpatterns = [
         people.unsubscribe,
         name="person_unsubscribe",
     ),
+    path(
+        "<slug:site_slug>/people/<int:person_id>/erase/",
+        people.erase,
+        name="person_erase",
+    ),
     path("<slug:site_slug>/referrals/new/", manual.manual_referral, name="manual_referral"),
     path("<slug:site_slug>/referrals/<int:referral_id>/", referrals.referral, name="referral"),
     path(

@@ -10,6 +10,8 @@ from goodword.offers.models import Share
 from goodword.offers.services import OfferView, link_url
 from goodword.origins.models import Origin, OriginType
 from goodword.people.models import Person
+from goodword.privacy.models import Erasure
+from goodword.privacy.services import KEPT
 from goodword.referrals.models import Referral
 from goodword.rewards.models import RewardStatus
 from goodword.rewards.wire import coupon_wire, reward_wire
@@ -134,7 +136,7 @@ def person_json(
         "gender": None,
         "last_invited_by": invited_by.email if invited_by else None,
         "last_name": person.last_name,
-        "opted_in_at": None,
+        "opted_in_at": person.opted_in_at,
         "personal_claim_url": claim_url,
         "phone_number": person.phone_number,
         "phone_opted_in_at": None,
@@ -143,9 +145,29 @@ def person_json(
         "reward_counts": {"total": rewards_count},
         "share_counts": {"total": shares_count},
         "sub_choice": False,
-        "subscribed_at": None,
+        "subscribed_at": person.subscribed_at,
         "unsubscribed_at": person.unsubscribed_at,
         "username": person.username,
+    }
+
+
+def email_share_json(
+    share: Share, view: OfferView, *, email: str, clicks: int, friends: int
+) -> dict[str, Any]:
+    """An email share, one entry per recipient as Talkable lists them."""
+    return {
+        **share_json(share, view, clicks=clicks, friends=friends),
+        "type": "EmailOfferShare",
+        "email": email,
+    }
+
+
+def erasure_json(erasure: Erasure) -> dict[str, Any]:
+    """The receipt of an erasure: when, rows changed per kind, and what was kept."""
+    return {
+        "erased_at": format_time(erasure.erased_at),
+        "rows": dict(erasure.rows),
+        "kept": list(KEPT),
     }
 
 

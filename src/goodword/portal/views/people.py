@@ -11,7 +11,7 @@ from goodword.portal.access import portal_view
 from goodword.portal.forms import NoteForm
 from goodword.portal.models import Role
 from goodword.portal.selectors import person_page
-from goodword.portal.services import person_unsubscribe_by_staff
+from goodword.portal.services import person_erase_by_staff, person_unsubscribe_by_staff
 from goodword.portal.views.base import act, page
 
 
@@ -37,4 +37,23 @@ def unsubscribe(request: HttpRequest, site_slug: str, person_id: int) -> HttpRes
             "is unsubscribed."
         ),
     )
+    return redirect("portal:person", site_slug, person_id)
+
+
+@require_POST
+@portal_view(Role.AGENT)
+def erase(request: HttpRequest, site_slug: str, person_id: int) -> HttpResponse:
+    form = NoteForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    staff = request.staff  # type: ignore[attr-defined]
+
+    def run() -> str:
+        done = person_erase_by_staff(staff=staff, person_id=person_id, note=note)
+        total = sum(done.erasure.rows.values())
+        return (
+            f"The person is erased: {total} rows changed; they are now {done.person.email}. "
+            "Their referrals and rewards stay, pseudonymous."
+        )
+
+    act(request, run)
     return redirect("portal:person", site_slug, person_id)
