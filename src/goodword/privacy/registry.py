@@ -3,7 +3,7 @@
 Every app that keeps a person's data registers one `Holder` from its own `personal_data`
 module (found by autodiscovery when Django starts, like the worker's `jobs` modules), so the
 apps above this one (offers, referrals, webhooks, the portal, ...) depend on it and never the
-other way round (ADR 0014). A holder has up to three parts:
+other way round (ADR 0011). A holder has up to three parts:
 
 - `traces`: the identifying values and the row ids it holds for the person, collected before
   anything is erased (an IP seen on an origin is looked for in the webhook log too);

@@ -1,5 +1,5 @@
 """GDPR erasure: `person_anonymize` replaces what identifies a person in every table that holds
-it, in one transaction, and leaves a receipt (ADR 0014)."""
+it, in one transaction, and leaves a receipt (ADR 0011)."""
 
 from __future__ import annotations
 
