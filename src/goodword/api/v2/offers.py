@@ -17,6 +17,7 @@ from goodword.campaigns.program import program_for
 from goodword.core.errors import ValidationFailed
 from goodword.offers.selectors import claim_count_for_link
 from goodword.offers.services import (
+    MAX_SHARING_CHANNELS,
     claim_track_visit,
     offer_claim_url_active,
     offer_get,
@@ -35,6 +36,8 @@ def _channels_from_query(request: HttpRequest) -> list[str]:
     values = request.GET.getlist("sharing_channels[]") or request.GET.getlist("sharing_channels")
     channels: list[str] = []
     for value in values:
+        if len(channels) > MAX_SHARING_CHANNELS:
+            break  # validate_channels refuses it; no need to read the rest
         if value.startswith("["):
             try:
                 parsed = json.loads(value)
