@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 
 NUL = "\x00"
 _FORM = "application/x-www-form-urlencoded"
+_MULTIPART = "multipart/form-data"
 
 
 def nul_found(request: HttpRequest) -> str | None:
@@ -37,6 +38,14 @@ def nul_found(request: HttpRequest) -> str | None:
         except RequestDataTooBig:
             return None  # refused as too large where the body is read
         if b"\x00" in body or b"%00" in body:
+            return "form body"
+    elif request.content_type == _MULTIPART and request.method == "POST":
+        # The fields only: an uploaded file (a coupon list) is the view's to judge.
+        try:
+            fields = request.POST
+        except RequestDataTooBig:
+            return None
+        if any(NUL in value for _, values in fields.lists() for value in values):
             return "form body"
     return None
 
