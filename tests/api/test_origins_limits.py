@@ -1,4 +1,4 @@
-"""What one origin request may carry: every list and map has a limit (docs/api.md, "Limits"),
+"""What one origin request may carry: every list and map has a limit (docs/input-limits.md),
 a request beyond it is a 400 naming the field that stores nothing, one at the limit is
 accepted; the body's nesting is bounded before anything recurses into it; dates lie in a window
 around now; an IP address is one PostgreSQL's inet column takes."""

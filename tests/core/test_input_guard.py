@@ -5,6 +5,7 @@ key lookup reaches the database; authenticated or not, on every kind of page."""
 from __future__ import annotations
 
 import json
+from html import unescape
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 def assert_html_400(response: Any, where: str) -> None:
     assert response.status_code == 400
     assert response["Content-Type"].startswith("text/html")
-    html = response.content.decode()
+    html = unescape(response.content.decode())
     assert f"The request's {where} contains a NUL character" in html
     assert "Traceback" not in html
 
@@ -186,3 +187,51 @@ def test_clean_requests_pass_the_guard(api, api_site):
     # then the guard lets it through
     assert response.status_code == 200, response.content
     assert Client().get("/healthz").status_code == 200
+
+
+# ---- the number of query parameters ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/api/v2/rewards", "/x/abc", "/portal/"])
+def test_more_query_parameters_than_django_parses_is_a_400(api_site, path, settings):
+    # given a query string one parameter past the limit
+    limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    query = "&".join(f"p{i}=1" for i in range(limit + 1))
+
+    # when it is sent, with a key under /api/
+    response = Client().get(
+        f"{path}?{query}", headers={"Authorization": f"Bearer {api_site.key}"}
+    )
+
+    # then it is a 400 saying so, not a 500 from whichever view read the query first
+    message = f"The query string has {limit + 1} parameters: at most {limit}"
+    assert response.status_code == 400
+    if path.startswith("/api/"):
+        assert assert_error(response, 400) == message
+    else:
+        assert message in response.content.decode()
+
+
+def test_a_query_at_the_parameter_limit_is_answered(api, api_site, settings):
+    build_program(api_site.site)
+    code = join(api, api_site.slug)["offer"]["short_url_code"]
+    limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    query = "&".join([f"site_slug={api_site.slug}", *(f"p{i}=1" for i in range(limit - 1))])
+
+    response = api.client.get(
+        f"/api/v2/offers/{code}?{query}", headers={"Authorization": f"Bearer {api_site.key}"}
+    )
+
+    assert response.status_code == 200, response.content
+
+
+def test_a_malformed_multipart_body_is_left_to_the_views_as_before(api, api_site):
+    # given a multipart body whose boundary is never closed, to the API and to a claim page
+    body = b"--xyz\r\nContent-Disposition: form-data; name=email\r\n\r\nfriend"
+    content_type = "multipart/form-data; boundary=xyz"
+
+    # when it is posted
+    api_answer = api.post("/api/v2/origins/purchase", body, raw=True, CONTENT_TYPE=content_type)
+
+    # then the API still answers from its JSON parser, in the envelope
+    assert assert_error(api_answer, 400) == "The request body is not valid JSON"

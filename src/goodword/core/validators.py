@@ -2,7 +2,7 @@
 IP addresses and dates as the database takes them, the shape of free-form JSON, and pydantic's
 errors as the sentences a merchant's engineer reads.
 
-The limits here are named once and documented in docs/api.md ("Limits")."""
+The limits here are named once and documented in docs/input-limits.md."""
 
 from __future__ import annotations
 

@@ -43,7 +43,7 @@ from goodword.origins.models import (
 )
 
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
-# What one origin may carry (docs/api.md, "Limits"): each list and map is bounded, and checked
+# What one origin may carry (docs/input-limits.md): each list and map is bounded, and checked
 # before anything walks it, so no request does work in proportion to what an attacker sends.
 MAX_ITEMS = 1000
 MAX_ITEM_FIELDS = 50  # keys of one item, its extra fields included
