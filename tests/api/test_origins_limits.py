@@ -59,9 +59,7 @@ LIMITS = [
     pytest.param(
         "campaign_tags", ",".join(f"t{i}" for i in range(MAX_CAMPAIGN_TAGS)), id="campaign_tags"
     ),
-    pytest.param(
-        "coupon_codes", [f"C{i}" for i in range(MAX_COUPONS)], id="coupon_codes-array"
-    ),
+    pytest.param("coupon_codes", [f"C{i}" for i in range(MAX_COUPONS)], id="coupon_codes-array"),
     pytest.param("coupon_codes", ",".join(f"C{i}" for i in range(MAX_COUPONS)), id="coupons"),
     pytest.param(
         "custom_properties",
@@ -80,9 +78,7 @@ LIMITS = [
     ),
     pytest.param("custom_properties", {"k" * MAX_JSON_KEY: 1}, id="custom_properties-key"),
     pytest.param("items", [{"price": 1}] * MAX_ITEMS, id="items"),
-    pytest.param(
-        "items", [{f"f{i}": i for i in range(MAX_ITEM_FIELDS)}], id="items-fields"
-    ),
+    pytest.param("items", [{f"f{i}": i for i in range(MAX_ITEM_FIELDS)}], id="items-fields"),
     pytest.param("items", [{"extra": list(range(MAX_JSON_ENTRIES))}], id="items-nested-list"),
 ]
 

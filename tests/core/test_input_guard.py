@@ -199,9 +199,7 @@ def test_more_query_parameters_than_django_parses_is_a_400(api_site, path, setti
     query = "&".join(f"p{i}=1" for i in range(limit + 1))
 
     # when it is sent, with a key under /api/
-    response = Client().get(
-        f"{path}?{query}", headers={"Authorization": f"Bearer {api_site.key}"}
-    )
+    response = Client().get(f"{path}?{query}", headers={"Authorization": f"Bearer {api_site.key}"})
 
     # then it is a 400 saying so, not a 500 from whichever view read the query first
     message = f"The query string has {limit + 1} parameters: at most {limit}"

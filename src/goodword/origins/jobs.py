@@ -15,9 +15,8 @@ what keeps affiliate members, which have no identity to be idempotent on, from b
 
 from __future__ import annotations
 
-from typing import Any
-
 import logging
+from typing import Any
 
 from django.db import transaction
 
@@ -98,7 +97,8 @@ def process_batch_chunk(job: queue.Claimed) -> None:
         with transaction.atomic():
             stored, errors = _store_rows(site, batch, chunk, one_by_one=False)
     except ROW_ERRORS:
-        # A row the database refused (whichever cursor raised it) aborted the chunk: again, each row under its own savepoint,
-        # so that one row is recorded as failed and the others are stored.
+        # A row the database refused (whichever cursor raised it) aborted the chunk: again,
+        # each row under its own savepoint, so that one row is recorded as failed and the
+        # others are stored.
         stored, errors = _store_rows(site, batch, chunk, one_by_one=True)
     origin_batch_record(chunk=chunk, stored=stored, errors=errors)
