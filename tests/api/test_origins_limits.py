@@ -333,3 +333,24 @@ def test_an_ip_address_is_stored_in_one_spelling(api, api_site, sent, stored):
 
     assert_created(response)
     assert Origin.objects.get().ip_address == (stored or sent)
+
+
+@pytest.mark.parametrize(
+    "sent",
+    ["[" * 5000 + "]" * 5000, "[" * 900 + "]" * 900, '[["facebook"]]', '[{"a": 1}]'],
+    ids=["beyond-recursion", "deep", "nested", "object"],
+)
+def test_the_offers_api_refuses_sharing_channels_nested_in_its_json_array(api, api_site, sent):
+    # given an advocate's offer
+    build_program(api_site.site)
+    code = join(api, api_site.slug)["offer"]["short_url_code"]
+
+    # when the channels come as a JSON array holding arrays, however deep
+    response = api.get(
+        f"/api/v2/offers/{code}", {"site_slug": api_site.slug, "sharing_channels": sent}
+    )
+
+    # then it is the usual 400, not a recursion error
+    assert (
+        assert_error(response, 400) == "`sharing_channels` must be a JSON array of strings"
+    )

@@ -41,11 +41,14 @@ def _channels_from_query(request: HttpRequest) -> list[str]:
         if value.startswith("["):
             try:
                 parsed = json.loads(value)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested a thousand deep
+                parsed = None
+            # A nested array is no channel name (and printing one a thousand deep recurses).
+            if not isinstance(parsed, list) or any(isinstance(v, list | dict) for v in parsed):
                 raise ValidationFailed(
                     "bad_channels", "`sharing_channels` must be a JSON array of strings"
-                ) from None
-            channels += [str(v) for v in parsed] if isinstance(parsed, list) else [str(parsed)]
+                )
+            channels += [str(v) for v in parsed]
         else:
             channels += [v for v in value.split(",") if v]
     return validate_channels(channels)
