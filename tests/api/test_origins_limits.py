@@ -351,6 +351,16 @@ def test_the_offers_api_refuses_sharing_channels_nested_in_its_json_array(api, a
     )
 
     # then it is the usual 400, not a recursion error
-    assert (
-        assert_error(response, 400) == "`sharing_channels` must be a JSON array of strings"
-    )
+    assert assert_error(response, 400) == "`sharing_channels` must be a JSON array of strings"
+
+
+@pytest.mark.parametrize("name", ["campaign_tags", "coupon_codes"])
+def test_a_comma_separated_string_far_beyond_the_limit_is_refused_before_it_is_split(
+    api, api_site, name
+):
+    # when a purchase sends a hundred thousand tags (or codes) as one string
+    response = post(api, api_site.slug, **{name: ",".join(["x"] * 100_000)})
+
+    # then it is refused with the limit, and nothing is stored
+    assert f"`{name}` takes at most" in assert_error(response, 400)
+    assert stored_counts() == (0, 0)

@@ -187,10 +187,11 @@ class PersonFields(Schema):
     def _tags(cls, value: Any) -> Any:
         tags = value
         if isinstance(value, str):
-            if value.count(",") >= MAX_CAMPAIGN_TAGS * 2:  # refused before it is split
-                tags = [value] * (MAX_CAMPAIGN_TAGS + 1)
-            else:
-                tags = [t for t in value.split(",") if t.strip()]
+            # Blank tags are dropped (by intake), so a few empty commas pass; a string with
+            # far more than the limit is refused before it is split.
+            if value.count(",") >= MAX_CAMPAIGN_TAGS * 2:
+                raise ValueError(f"`campaign_tags` takes at most {MAX_CAMPAIGN_TAGS} tags")
+            tags = [t for t in value.split(",") if t.strip()]
         _bounded_list(tags, "campaign_tags", MAX_CAMPAIGN_TAGS, "tags")
         if isinstance(tags, list) and any(isinstance(t, str) and len(t) > LEN_SHORT for t in tags):
             raise ValueError(f"`campaign_tags` takes tags of at most {LEN_SHORT} characters")
