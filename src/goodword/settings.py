@@ -143,6 +143,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "goodword.core.middleware.RequestIdMiddleware",
     "goodword.observability.middleware.ObservabilityMiddleware",
+    # Before anything reads the request into a query: a NUL is refused with a 400.
+    "goodword.core.input_guard.InputGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "goodword.api.v2.middleware.ApiEnvelopeMiddleware",

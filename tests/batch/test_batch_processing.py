@@ -20,7 +20,7 @@ from tests.batch.support import (
     row_errors,
     the_batch,
 )
-from tests.conftest import ApiClient
+from tests.conftest import ApiClient, postgres_only
 from tests.helpers import DUPLICATE_EVENT, DUPLICATE_PURCHASE, assert_error
 from tests.referrals.program import PURCHASE_URL, build_program, referral_of
 from tests.worker.support import friend_program
@@ -247,3 +247,76 @@ def test_a_job_run_again_after_its_chunk_was_recorded_changes_nothing(api, api_s
     batch.refresh_from_db()
     assert Origin.objects.count() == 1
     assert (batch.stored, batch.failed) == (1, 0)
+
+
+# ---- one bad row never stalls a batch ----------------------------------------------------------
+
+POISON_IP = "fe80::1%eth0"  # Python's ipaddress takes it, PostgreSQL's inet does not
+
+
+def poisoned_batch(poison_at: int, rows: int = 500) -> list[dict]:
+    return [
+        purchase(f"P-{i}", ip_address=POISON_IP if i == poison_at else "198.51.100.7")
+        for i in range(rows)
+    ]
+
+
+def assert_one_row_failed(batch, index: int, says: str) -> None:
+    batch.refresh_from_db()
+    assert (batch.stored, batch.failed) == (499, 1)
+    assert batch.finished_at is not None
+    assert Origin.objects.count() == 499
+    assert not Origin.objects.filter(order_number=f"P-{index}").exists()
+    ((row, message),) = row_errors(batch)
+    assert row == index
+    assert says in message
+    assert not Job.objects.exists()  # nothing retrying, nothing parked
+
+
+def test_a_500_row_batch_with_an_address_inet_refuses_stores_the_other_499(api, api_site):
+    # given one 500-row chunk whose row 250 carries an IPv6 zone index
+    rows = poisoned_batch(250)
+
+    # when the worker goes through it (on SQLite and on PostgreSQL)
+    batch = the_batch(post_batch(api, PURCHASES_URL, api_site.slug, rows))
+
+    # then the row is refused by the same validator the single endpoint uses, and the rest kept
+    assert_one_row_failed(batch, 250, '`ip_address` must be an IP address or "current"')
+
+
+@postgres_only
+def test_a_row_the_database_refuses_through_the_raw_cursor_falls_back_row_by_row(
+    api, api_site, monkeypatch
+):
+    # given validation that lets an address through which PostgreSQL's inet refuses (as it
+    # did before the validator knew): the origin's raw psycopg cursor raises the driver's error
+    monkeypatch.setattr(
+        "goodword.origins.schemas.ip_address_normalise", lambda value: value.strip()
+    )
+    rows = poisoned_batch(137)
+
+    # when the worker goes through the chunk
+    batch = the_batch(post_batch(api, PURCHASES_URL, api_site.slug, rows))
+
+    # then the chunk fell back to one row at a time: 499 stored, that row recorded, no parking
+    assert_one_row_failed(batch, 137, "The database refused this row: DataError")
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)  # the refused statement aborts its transaction
+def test_a_value_the_database_refuses_on_the_single_endpoint_is_400(api_site, monkeypatch):
+    # given the same gap in validation
+    monkeypatch.setattr(
+        "goodword.origins.schemas.ip_address_normalise", lambda value: value.strip()
+    )
+    api = ApiClient(api_site.key, drain=False)
+
+    # when a single purchase carries that address
+    response = api.post(
+        PURCHASE_URL, {"site_slug": api_site.slug, "data": purchase("S-1", ip_address=POISON_IP)}
+    )
+
+    # then it is a 400 in the envelope, not a 500, and nothing is stored
+    assert assert_error(response, 400) == "The request carries a value that cannot be stored"
+    assert Origin.objects.count() == 0
+    assert Person.objects.count() == 0

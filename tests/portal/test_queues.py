@@ -172,6 +172,22 @@ def test_a_filter_that_is_wrong_is_said_on_the_page(api_site, agent_client):
     )
 
 
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        ({"until": "9999-12-31"}, "until must not be more than one day in the future"),
+        ({"since": "1999-12-31"}, "since must not be before 2000-01-01"),
+    ],
+)
+def test_a_filter_date_outside_the_window_is_said_not_a_500(api_site, agent_client, query, says):
+    # when the queue is filtered up to the last day a date can hold (whose next day overflowed)
+    response = agent_client.get(url(api_site.site, **query))
+
+    # then the page renders and says the filter was left out
+    assert response.status_code == 200
+    assert f"Filter left out: {says}" in response.content.decode()
+
+
 def test_an_unknown_queue_is_404(api_site, agent_client):
     assert agent_client.get(url(api_site.site, "everything")).status_code == 404
 

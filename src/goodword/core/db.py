@@ -14,7 +14,22 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import DataError, IntegrityError, connection
+
+
+def _row_errors() -> tuple[type[Exception], ...]:
+    errors: tuple[type[Exception], ...] = (DataError, IntegrityError)
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - SQLite-only installs
+        return errors
+    return (*errors, psycopg.DataError, psycopg.IntegrityError)
+
+
+# What the database answers when one row's values are wrong (a value it cannot store, a
+# constraint): the row is refused, the connection and the other rows are fine. Django's classes
+# and the driver's, since a raw cursor on Django's connection raises the driver's own.
+ROW_ERRORS = _row_errors()
 
 
 @cache
@@ -45,7 +60,8 @@ def fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         from psycopg import Cursor
 
         connection.ensure_connection()
-        with Cursor(connection.connection) as cursor:
+        # Errors as Django's classes, as from any other cursor.
+        with connection.wrap_database_errors, Cursor(connection.connection) as cursor:
             cursor.execute(sql, [adapt(p) for p in params], prepare=True)
             return list(cursor.fetchall()) if cursor.description else []
     with connection.cursor() as cursor:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import ipaddress
-
 from django.conf import settings
 from django.http import HttpRequest
+
+from goodword.core.validators import ip_address_normalise
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -28,10 +28,6 @@ def _valid(value: str) -> str | None:
 
 
 def normalise_ip(value: str) -> str:
-    """One spelling per address: an IPv4 client seen through a dual-stack socket
-    (`::ffff:198.51.100.7`) is stored as plain IPv4, so it matches the same client elsewhere.
-    ValueError when it is not an address."""
-    address = ipaddress.ip_address(value.strip())
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return str(address.ipv4_mapped)
-    return str(address)
+    """The address as stored (see `core.validators.ip_address_normalise`); ValueError when it
+    is not one the database takes."""
+    return ip_address_normalise(value)

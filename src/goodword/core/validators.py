@@ -1,17 +1,39 @@
 """Validation shared by every way in (the API, batches, public pages, the CLI): the email rule,
-and pydantic's errors as the sentences a merchant's engineer reads."""
+IP addresses and dates as the database takes them, the shape of free-form JSON, and pydantic's
+errors as the sentences a merchant's engineer reads.
+
+The limits here are named once and documented in docs/input-limits.md."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from goodword.core.clock import now
 from goodword.core.money import to_amount
 
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+# Control characters are no part of an address, and PostgreSQL refuses NUL in any text.
+EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s.\x00-\x1f\x7f]+$")
 EMAIL_MAX = 254
+
+# Nesting of any JSON a request carries (the body, and free-form values inside it such as
+# custom_properties and an item's extra fields): deep enough for any real document, shallow
+# enough that no parser, validator or serialiser recurses anywhere near its limit.
+MAX_JSON_DEPTH = 32
+# Entries of any list or map inside a free-form value (custom_properties, an item's extras).
+MAX_JSON_ENTRIES = 100
+# Characters of a key in a free-form map.
+MAX_JSON_KEY = 255
+
+# The window a date sent by a client must fall in: nothing Goodword stores happened before
+# 2000, and a clock a day fast is the most a merchant's server is allowed. Outside it a date is
+# a mistake (year 9999, a unit error) that would otherwise schedule work centuries ahead.
+EARLIEST_DATE = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_AHEAD = timedelta(days=1)
 
 
 def email_normalise(value: str) -> str | None:
@@ -20,6 +42,68 @@ def email_normalise(value: str) -> str | None:
     if len(email) > EMAIL_MAX or not EMAIL_RE.match(email):
         return None
     return email
+
+
+def ip_address_normalise(value: str) -> str:
+    """One spelling per address, and only addresses every database column takes: an IPv4 client
+    seen through a dual-stack socket (`::ffff:198.51.100.7`) becomes plain IPv4, so it matches
+    the same client elsewhere. ValueError when it is not an address, or carries an IPv6 zone
+    (`fe80::1%eth0`: Python takes it, PostgreSQL's inet does not, and a zone names an interface
+    of the sender's machine, meaningless here)."""
+    address = ipaddress.ip_address(value.strip())
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.scope_id is not None:
+            raise ValueError("an IPv6 zone index is not accepted")
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+    return str(address)
+
+
+def datetime_in_window(value: datetime, field: str) -> datetime:
+    """`value` (aware) when it lies between EARLIEST_DATE and LATEST_AHEAD from now, else
+    ValueError with the sentence that names `field`."""
+    if value < EARLIEST_DATE:
+        raise ValueError(f"`{field}` must not be before {EARLIEST_DATE.date().isoformat()}")
+    latest = now() + LATEST_AHEAD
+    if value > latest:
+        raise ValueError(
+            f"`{field}` must not be more than one day in the future "
+            f"(at most {latest.isoformat(timespec='seconds')})"
+        )
+    return value
+
+
+def json_shape_check(
+    value: Any,
+    field: str,
+    *,
+    max_entries: int = MAX_JSON_ENTRIES,
+    max_depth: int = MAX_JSON_DEPTH,
+) -> None:
+    """ValueError naming `field` when the free-form JSON `value` nests deeper than `max_depth`
+    (`value` itself being depth 1), holds a list or map of more than `max_entries` entries, or a
+    key longer than MAX_JSON_KEY. Iterative, and it stops at the first fault, so the work is
+    bounded by the limits rather than by what was sent."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if not isinstance(item, dict | list):
+            continue
+        if depth > max_depth:
+            raise ValueError(f"`{field}` is nested too deeply (at most {max_depth} levels)")
+        if len(item) > max_entries:
+            raise ValueError(
+                f"`{field}` has a list or object of {len(item)} entries (at most {max_entries})"
+            )
+        if isinstance(item, dict):
+            for key in item:
+                if isinstance(key, str) and len(key) > MAX_JSON_KEY:
+                    raise ValueError(
+                        f"`{field}` has a key of {len(key)} characters (at most {MAX_JSON_KEY})"
+                    )
+            stack.extend((v, depth + 1) for v in item.values())
+        else:
+            stack.extend((v, depth + 1) for v in item)
 
 
 def amount_not_negative(value: Any, field: str) -> Decimal | None:
@@ -80,6 +164,9 @@ def describe(err: dict[str, Any]) -> str:
         return f"`{path}` is too long (at most {limit} characters)"
     if kind in {"string_too_short"}:
         return f"`{path}` can't be blank"
+    if kind == "too_long":
+        limit = (err.get("ctx") or {}).get("max_length")
+        return f"`{path}` has too many entries (at most {limit})"
     return f"`{path}` is invalid: {err.get('msg')}"
 
 

@@ -26,6 +26,7 @@ from goodword.offers.models import (
 )
 from goodword.offers.selectors import offer_first_for_advocate, offer_has_claim_link
 from goodword.origins.models import Origin, OriginType
+from goodword.origins.schemas import MAX_SHARING_CHANNELS
 from goodword.rewards.models import Reward
 from goodword.rewards.services import reward_for_offer_action
 from goodword.sites.auth import SiteRef
@@ -38,14 +39,22 @@ CHANNEL_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
 
 
 def validate_channels(channels: list[str] | None) -> list[str]:
-    result: list[str] = []
-    for channel in channels or []:
+    """The channels as stored (trimmed, lower case, each once, in order); ValidationFailed for
+    a name that is not a sharing channel, or more than MAX_SHARING_CHANNELS of them."""
+    channels = channels or []
+    if len(channels) > MAX_SHARING_CHANNELS:
+        raise ValidationFailed(
+            "too_many_channels",
+            f"`sharing_channels` takes at most {MAX_SHARING_CHANNELS} channels "
+            f"({len(channels)} sent)",
+        )
+    result: dict[str, None] = {}
+    for channel in channels:
         name = str(channel).strip().lower()
         if name in NOT_SHARING_CHANNELS or not CHANNEL_RE.match(name):
             raise ValidationFailed("wrong_channel", f"Wrong sharing channel: {channel}")
-        if name not in result:
-            result.append(name)
-    return result
+        result[name] = None
+    return list(result)
 
 
 def joinable_name(origin: Origin) -> str:

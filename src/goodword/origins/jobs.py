@@ -15,10 +15,12 @@ what keeps affiliate members, which have no identity to be idempotent on, from b
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from django.db import DataError, IntegrityError, transaction
+from django.db import transaction
 
+from goodword.core.db import ROW_ERRORS
 from goodword.core.errors import DomainError
 from goodword.origins.batches import BATCH_JOB, RowError, origin_batch_record
 from goodword.origins.intake import origin_ingest
@@ -26,6 +28,8 @@ from goodword.origins.models import OriginBatch, OriginBatchChunk
 from goodword.origins.schemas import origin_data_validate
 from goodword.sites.auth import SiteRef, site_ref
 from goodword.worker import queue
+
+log = logging.getLogger("goodword.origins")
 
 
 class _RowRefused(Exception):
@@ -64,11 +68,12 @@ def _store_rows(
                 _store_row(site, batch, row)
         except _RowRefused as refused:
             errors.append(RowError(index=index, message=refused.message, data=row))
-        except (IntegrityError, DataError) as exc:
+        except ROW_ERRORS as exc:
             if not one_by_one:
                 raise
             # Validation let through something the database refuses: a bug to fix, but the
             # row is accounted for and the rest of the batch goes on.
+            log.warning("batch %s row %s refused by the database: %s", batch.pk, index, exc)
             message = f"The database refused this row: {type(exc).__name__}: {exc}".strip()
             errors.append(RowError(index=index, message=message, data=row))
         else:
@@ -91,8 +96,9 @@ def process_batch_chunk(job: queue.Claimed) -> None:
         # Fast path: the whole chunk under one savepoint, no per-row round trips.
         with transaction.atomic():
             stored, errors = _store_rows(site, batch, chunk, one_by_one=False)
-    except (IntegrityError, DataError):
-        # A row the database refused aborted the chunk: again, each row under its own savepoint,
-        # so that one row is recorded as failed and the others are stored.
+    except ROW_ERRORS:
+        # A row the database refused (whichever cursor raised it) aborted the chunk: again,
+        # each row under its own savepoint, so that one row is recorded as failed and the
+        # others are stored.
         stored, errors = _store_rows(site, batch, chunk, one_by_one=True)
     origin_batch_record(chunk=chunk, stored=stored, errors=errors)

@@ -19,13 +19,20 @@ from pydantic import (
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic import BaseModel as Schema
 
 from goodword.core.errors import ValidationFailed
-from goodword.core.http import normalise_ip
 from goodword.core.money import to_amount
-from goodword.core.validators import amount_not_negative, describe_all, email_normalise
+from goodword.core.validators import (
+    amount_not_negative,
+    datetime_in_window,
+    describe_all,
+    email_normalise,
+    ip_address_normalise,
+    json_shape_check,
+)
 from goodword.origins.models import (
     LEN_ADDRESS,
     LEN_EVENT,
@@ -36,8 +43,23 @@ from goodword.origins.models import (
 )
 
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+# What one origin may carry (docs/input-limits.md): each list and map is bounded, and checked
+# before anything walks it, so no request does work in proportion to what an attacker sends.
 MAX_ITEMS = 1000
+MAX_ITEM_FIELDS = 50  # keys of one item, its extra fields included
 MAX_COUPONS = 50
+MAX_CAMPAIGN_TAGS = 20
+MAX_CUSTOM_PROPERTIES = 100  # top-level keys; nested lists and maps: MAX_JSON_ENTRIES each
+# Each channel becomes a short link made with the offer (offers.services.validate_channels,
+# which the offers API's query uses too).
+MAX_SHARING_CHANNELS = 20
+
+
+def _bounded_list(value: Any, field: str, limit: int, noun: str) -> Any:
+    """A list longer than `limit` refused before its elements are looked at."""
+    if isinstance(value, list) and len(value) > limit:
+        raise ValueError(f"`{field}` takes at most {limit} {noun} ({len(value)} sent)")
+    return value
 
 
 def _strip(value: Any) -> Any:
@@ -52,9 +74,10 @@ def _utc(value: datetime, info: ValidationInfo) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     try:
-        return value.astimezone(UTC)
+        value = value.astimezone(UTC)
     except OverflowError:
         raise ValueError(f"`{info.field_name}` is out of range") from None
+    return datetime_in_window(value, str(info.field_name))
 
 
 AwareDatetime = Annotated[datetime, AfterValidator(_utc)]
@@ -89,6 +112,18 @@ class Item(Schema):
     price: Decimal | None = None
     quantity: int | None = None
     product_id: Short = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bounded(cls, value: Any) -> Any:
+        # An item's extra fields are free-form: bounded in number, nesting and size.
+        if isinstance(value, dict):
+            if len(value) > MAX_ITEM_FIELDS:
+                raise ValueError(
+                    f"An item takes at most {MAX_ITEM_FIELDS} fields ({len(value)} sent)"
+                )
+            json_shape_check(value, "items")
+        return value
 
     @field_validator("price", mode="before")
     @classmethod
@@ -135,6 +170,38 @@ class PersonFields(Schema):
             raise ValueError("Email isn't valid")
         return email
 
+    @field_validator("custom_properties", mode="before")
+    @classmethod
+    def _custom(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            if len(value) > MAX_CUSTOM_PROPERTIES:
+                raise ValueError(
+                    f"`custom_properties` takes at most {MAX_CUSTOM_PROPERTIES} properties "
+                    f"({len(value)} sent)"
+                )
+            json_shape_check(value, "custom_properties")
+        return value
+
+    @field_validator("campaign_tags", mode="before")
+    @classmethod
+    def _tags(cls, value: Any) -> Any:
+        tags = value
+        if isinstance(value, str):
+            # Blank tags are dropped (by intake), so a few empty commas pass; a string with
+            # far more than the limit is refused before it is split.
+            if value.count(",") >= MAX_CAMPAIGN_TAGS * 2:
+                raise ValueError(f"`campaign_tags` takes at most {MAX_CAMPAIGN_TAGS} tags")
+            tags = [t for t in value.split(",") if t.strip()]
+        _bounded_list(tags, "campaign_tags", MAX_CAMPAIGN_TAGS, "tags")
+        if isinstance(tags, list) and any(isinstance(t, str) and len(t) > LEN_SHORT for t in tags):
+            raise ValueError(f"`campaign_tags` takes tags of at most {LEN_SHORT} characters")
+        return value
+
+    @field_validator("sharing_channels", mode="before")
+    @classmethod
+    def _channels(cls, value: Any) -> Any:
+        return _bounded_list(value, "sharing_channels", MAX_SHARING_CHANNELS, "channels")
+
     @field_validator("ip_address", mode="before")
     @classmethod
     def _ip(cls, value: Any) -> str | None:
@@ -145,7 +212,7 @@ class PersonFields(Schema):
             if value == "current":
                 return value
             try:
-                return normalise_ip(value)
+                return ip_address_normalise(value)
             except ValueError:
                 pass
         raise ValueError('`ip_address` must be an IP address or "current"')
@@ -159,6 +226,11 @@ class CommerceFields(PersonFields):
     shipping_zip: Zip = None
     items: list[Item] | None = Field(None, max_length=MAX_ITEMS)
 
+    @field_validator("items", mode="before")
+    @classmethod
+    def _items(cls, value: Any) -> Any:
+        return _bounded_list(value, "items", MAX_ITEMS, "items")
+
     @field_validator("subtotal", mode="before")
     @classmethod
     def _subtotal(cls, value: Any) -> Decimal | None:
@@ -169,8 +241,12 @@ class CommerceFields(PersonFields):
     def _coupons(cls, value: Any) -> list[str]:
         if value is None:
             return []
+        # Blank and repeated codes are dropped below; a list far beyond the limit is refused
+        # before it is walked.
         if isinstance(value, str):
-            value = value.split(",")
+            value = value.split(",") if value.count(",") < MAX_COUPONS * 2 else None
+        if value is None or (isinstance(value, list) and len(value) > MAX_COUPONS * 2):
+            raise ValueError(f"`coupon_codes` takes at most {MAX_COUPONS} codes")
         if not isinstance(value, list) or not all(isinstance(c, str | int) for c in value):
             raise ValueError("`coupon_codes` must be a comma-separated string or an array")
         codes = list(dict.fromkeys(str(c).strip() for c in value if str(c).strip()))

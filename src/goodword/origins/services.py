@@ -302,7 +302,9 @@ def _insert_postgres(
     # A server-binding cursor: the statement is prepared once per connection and then runs
     # without being parsed and planned again (Django's default cursor binds on the client).
     for _attempt in range(5):
-        with Cursor(connection.connection) as cursor:
+        # wrap_database_errors: the driver's errors as Django's classes, as from any cursor, so
+        # callers (the batch job's row-by-row fallback, the API's error answers) see one kind.
+        with connection.wrap_database_errors, Cursor(connection.connection) as cursor:
             cursor.execute(sql, params, prepare=True)
             row = cursor.fetchone()
         assert row is not None

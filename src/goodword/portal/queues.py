@@ -20,6 +20,7 @@ from django.db.models import Q, QuerySet
 
 from goodword.campaigns.program import Program, program_for
 from goodword.core.errors import DomainError, ValidationFailed
+from goodword.core.validators import datetime_in_window
 from goodword.fraud.screening import DETAIL_NAMES
 from goodword.portal.access import Staff, require_role
 from goodword.portal.audit import audit_record
@@ -134,10 +135,17 @@ def queue_filters(params: Any) -> tuple[QueueFilters, list[str]]:
         if not value:
             return None
         try:
-            return date.fromisoformat(value)
+            parsed = date.fromisoformat(value)
         except ValueError:
             problems.append(f"{name} {value!r} is not a date (YYYY-MM-DD)")
             return None
+        try:
+            # The dates a client may send, so that a year 9999 cannot overflow the day after.
+            datetime_in_window(_day_start(parsed), name)
+        except ValueError as exc:
+            problems.append(str(exc).replace("`", ""))
+            return None
+        return parsed
 
     return (
         QueueFilters(

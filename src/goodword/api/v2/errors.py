@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import DataError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -69,6 +70,13 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(RequestDataTooBig)
     def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
         return error("Request body too large", status=413)
+
+    @api.exception_handler(DataError)
+    def on_data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
+        # A value validation let through and the database refused (a bug in a validator to
+        # fix, hence the warning), but the request's fault all the same, and nothing was stored.
+        log.warning("database refused a value: %s %s: %s", request.method, request.path, exc)
+        return error("The request carries a value that cannot be stored", status=400)
 
     @api.exception_handler(Exception)
     def on_crash(request: HttpRequest, exc: Exception) -> HttpResponse:

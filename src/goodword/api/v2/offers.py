@@ -17,6 +17,7 @@ from goodword.campaigns.program import program_for
 from goodword.core.errors import ValidationFailed
 from goodword.offers.selectors import claim_count_for_link
 from goodword.offers.services import (
+    MAX_SHARING_CHANNELS,
     claim_track_visit,
     offer_claim_url_active,
     offer_get,
@@ -35,14 +36,19 @@ def _channels_from_query(request: HttpRequest) -> list[str]:
     values = request.GET.getlist("sharing_channels[]") or request.GET.getlist("sharing_channels")
     channels: list[str] = []
     for value in values:
+        if len(channels) > MAX_SHARING_CHANNELS:
+            break  # validate_channels refuses it; no need to read the rest
         if value.startswith("["):
             try:
                 parsed = json.loads(value)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested a thousand deep
+                parsed = None
+            # A nested array is no channel name (and printing one a thousand deep recurses).
+            if not isinstance(parsed, list) or any(isinstance(v, list | dict) for v in parsed):
                 raise ValidationFailed(
                     "bad_channels", "`sharing_channels` must be a JSON array of strings"
-                ) from None
-            channels += [str(v) for v in parsed] if isinstance(parsed, list) else [str(parsed)]
+                )
+            channels += [str(v) for v in parsed]
         else:
             channels += [v for v in value.split(",") if v]
     return validate_channels(channels)
