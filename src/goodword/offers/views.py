@@ -15,6 +15,7 @@ from goodword.offers.models import LinkKind
 from goodword.offers.services import (
     ResolvedLink,
     advocate_view_record,
+    claim_click_admit,
     claim_record,
     link_resolve,
     link_url,
@@ -78,6 +79,9 @@ def short_link(request: HttpRequest, code: str) -> HttpResponse:
         return _with_cookie(_show_page(request, resolved), request, visitor)
     if resolved.campaign.gate_email:
         return _with_cookie(_gated_claim(request, resolved, visitor, ip, agent), request, visitor)
+    if not claim_click_admit(resolved=resolved, ip=ip):
+        target = destination(resolved.campaign.destination_url, visitor, None)
+        return _with_cookie(HttpResponseRedirect(target), request, visitor)
     claim = claim_record(resolved=resolved, visitor_uuid=visitor, ip=ip, user_agent=agent)
     target = destination(resolved.campaign.destination_url, visitor, claim.friend_coupon_code)
     return _with_cookie(HttpResponseRedirect(target), request, visitor)
@@ -95,6 +99,10 @@ def _gated_claim(
     if request.method == "POST":
         sent = request.POST.get("email", "")
         email = email_normalise(sent)
+        if email is not None and not claim_click_admit(resolved=resolved, ip=ip):
+            return HttpResponseRedirect(
+                destination(resolved.campaign.destination_url, visitor, None)
+            )
         if email is not None:
             claim = claim_record(
                 resolved=resolved, visitor_uuid=visitor, ip=ip, user_agent=agent, gated_email=email
