@@ -313,8 +313,12 @@ def status_text(status: dict[str, Any]) -> str:
     if pools:
         lines.append(
             _table(
-                ["site", "list", "available", "claimed"],
-                [[p["site_slug"], p["coupon_list"], p["available"], p["claimed"]] for p in pools],
+                ["site", "list", "available", "claimed", "taken/hour"],
+                [
+                    [p[k] for k in ("site_slug", "coupon_list", "available", "claimed")]
+                    + [p["taken_last_hour"]]
+                    for p in pools
+                ],
             )
         )
     return "\n".join(lines)
