@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import uuid as uuidlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from goodword.campaigns.models import IncentiveReason
@@ -246,7 +248,53 @@ def link_resolve(*, code: str) -> ResolvedLink | None:
     campaign = program.campaign(link.offer.campaign_id)
     if campaign is None or not offer_is_live(link.offer, program):
         return None
+    if link.kind == LinkKind.CLAIM:
+        _destinations.remember(code, campaign.destination_url)
     return ResolvedLink(link=link, offer=link.offer, campaign=campaign, program=program)
+
+
+class _Destinations:
+    """Where this process last sent each claim link's friends: what the claim page uses when
+    the database cannot be reached. Bounded: emptied when full (it refills as links are
+    followed), so a flood of codes cannot grow it."""
+
+    MAX = 50_000
+
+    def __init__(self) -> None:
+        self._by_code: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def remember(self, code: str, url: str) -> None:
+        if self._by_code.get(code) == url:
+            return
+        with self._lock:
+            if len(self._by_code) >= self.MAX:
+                self._by_code = {}
+            self._by_code[code] = url
+
+    def known(self, code: str) -> str | None:
+        found = self._by_code.get(code)
+        if found is not None:
+            return found
+        if settings.OUTAGE_REDIRECT_URL:
+            return str(settings.OUTAGE_REDIRECT_URL)
+        # One store behind every link seen: that is where this link goes too.
+        seen = set(self._by_code.values())
+        return seen.pop() if len(seen) == 1 else None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._by_code = {}
+
+
+_destinations = _Destinations()
+
+
+def link_destination_when_down(*, code: str) -> str | None:
+    """Where to send a friend following claim link `code` while the database is down: the
+    link's destination as this process last saw it, else GOODWORD_OUTAGE_REDIRECT_URL, else
+    the one destination of every link this process has seen; None when it cannot tell."""
+    return _destinations.known(code)
 
 
 def advocate_view_record(

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from goodword.core.http import client_ip
+from goodword.core.outage import UNAVAILABLE, outage, unavailable_response
 from goodword.core.validators import email_normalise
 from goodword.offers.models import LinkKind
 from goodword.offers.services import (
@@ -17,6 +18,7 @@ from goodword.offers.services import (
     advocate_view_record,
     claim_click_admit,
     claim_record,
+    link_destination_when_down,
     link_resolve,
     link_url,
 )
@@ -66,6 +68,25 @@ def _not_found(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def short_link(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        return _short_link(request, code)
+    except UNAVAILABLE as exc:
+        return _while_down(request, code, exc)
+
+
+def _while_down(request: HttpRequest, code: str, exc: Exception) -> HttpResponse:
+    """The database is down: a friend is still sent on to the store (the click goes
+    unrecorded, with no code); only a link this process cannot place gets the 503 page, which
+    reloads by itself."""
+    target = link_destination_when_down(code=code)
+    if target is None:
+        return unavailable_response(request, exc)
+    outage.note_down(exc)
+    visitor = _visitor(request)
+    return _with_cookie(HttpResponseRedirect(destination(target, visitor, None)), request, visitor)
+
+
+def _short_link(request: HttpRequest, code: str) -> HttpResponse:
     resolved = link_resolve(code=code)
     if resolved is None:
         return _not_found(request)

@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from goodword.api.v2.envelope import error
 from goodword.core.errors import DomainError, Unauthorized
+from goodword.core.outage import UNAVAILABLE, unavailable_response
 from goodword.core.validators import describe_all
 
 log = logging.getLogger("goodword.api")
@@ -69,6 +70,12 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(RequestDataTooBig)
     def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
         return error("Request body too large", status=413)
+
+    def on_database_down(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return unavailable_response(request, exc)
+
+    for unavailable in UNAVAILABLE:
+        api.add_exception_handler(unavailable, on_database_down)
 
     @api.exception_handler(Exception)
     def on_crash(request: HttpRequest, exc: Exception) -> HttpResponse:
