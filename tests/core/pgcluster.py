@@ -48,7 +48,7 @@ class PrivateCluster:
         argv = [str(self.bin / tool), *args]
         if self.as_postgres:
             argv = ["runuser", "-u", "postgres", "--", *argv]
-        result = subprocess.run(argv, capture_output=True, text=True, timeout=120)  # noqa: S603
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=120)
         if result.returncode != 0:
             raise RuntimeError(
                 f"{tool} failed ({result.returncode}):\n{result.stdout}{result.stderr}"

@@ -46,7 +46,7 @@ def cluster() -> Iterator[PrivateCluster]:
 
 
 def goodword(env: dict[str, str], cwd: Path, *args: str) -> str:
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [GOODWORD, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -66,9 +66,9 @@ def served(cluster, tmp_path) -> Iterator[tuple[str, str, Process]]:
     (tmp_path / "site.yml").write_text(CONFIG)
     key = json.loads(goodword(env, tmp_path, "config", "apply", "site.yml"))["api_key"]
     port = free_port()
+    argv = [GOODWORD, "serve", "--host", "127.0.0.1", "--port", str(port)]
     server = Process(
-        [GOODWORD, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-        + ["--threads", "2"],
+        [*argv, "--workers", "1", "--threads", "2"],
         env=env,
         cwd=tmp_path,
         log=tmp_path / "server.log",
