@@ -74,8 +74,8 @@ def install(api: NinjaAPI) -> None:
     def on_database_down(request: HttpRequest, exc: Exception) -> HttpResponse:
         return unavailable_response(request, exc)
 
-    for unavailable in UNAVAILABLE:
-        api.add_exception_handler(unavailable, on_database_down)
+    for unavailable in UNAVAILABLE:  # Django's and psycopg's: 503 with Retry-After
+        api.exception_handler(unavailable)(on_database_down)
 
     @api.exception_handler(Exception)
     def on_crash(request: HttpRequest, exc: Exception) -> HttpResponse:
