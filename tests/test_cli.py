@@ -229,7 +229,7 @@ def served(transactional_db, tmp_path) -> Iterator[str]:
             try:
                 if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or slow on a busy machine
                 pass
             if time.monotonic() > deadline:
                 pytest.fail(f"goodword serve did not answer /healthz:\n{log.read_text()}")
