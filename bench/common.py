@@ -43,6 +43,10 @@ def bench_env(database_url: str, var_dir: str, **extra: str) -> dict[str, str]:
         GOODWORD_LOG_LEVEL="WARNING",
         **extra,
     )
+    # One load generator is one address with one key: the API's request limits would measure
+    # themselves, not the server.
+    env.setdefault("GOODWORD_API_RATE_PER_IP", "0")
+    env.setdefault("GOODWORD_API_RATE_PER_KEY", "0")
     return env
 
 

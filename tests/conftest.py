@@ -67,6 +67,17 @@ def _fresh_key_cache():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """The API's per-process request counts: every test's requests come from 127.0.0.1, often
+    under the same frozen minute, so counts must not carry from one test to the next."""
+    from goodword.api.v2.ratelimit import forget_counts
+
+    forget_counts()
+    yield
+    forget_counts()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_program_cache():
     """The per-process program cache is keyed by site id, and SQLite hands a rolled-back test's
     ids out again: a program cached by an earlier test must not leak into the next one."""

@@ -229,7 +229,7 @@ def served(transactional_db, tmp_path) -> Iterator[str]:
             try:
                 if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or slow on a busy machine
                 pass
             if time.monotonic() > deadline:
                 pytest.fail(f"goodword serve did not answer /healthz:\n{log.read_text()}")
@@ -277,6 +277,46 @@ def test_serve_answers_the_api_over_http(served):
     )
     assert refused.status_code == 401
     assert refused.json()["ok"] is False
+
+
+def test_a_second_serve_on_a_taken_port_refuses_to_start(served):
+    # given a server listening (granian binds with SO_REUSEPORT)
+    port = int(served.rsplit(":", 1)[1])
+    env = {**os.environ, "DATABASE_URL": database_url_for_tests()}
+
+    # when a second server is started on the same port
+    second = subprocess.run(
+        [sys.executable, "-m", "goodword.cli", "serve", *SERVE_OPTIONS, "--port", str(port)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    # then it refuses with a clear error and exit status 2, and the first one keeps serving
+    assert second.returncode == 2, second.stdout + second.stderr
+    assert f"port {port} on 127.0.0.1 is already in use" in second.stderr
+    assert "serving on" not in second.stdout
+    assert requests.get(f"{served}/healthz", timeout=5).status_code == 200
+
+
+@pytest.mark.parametrize("command", ["serve", "run"])
+def test_serve_and_run_refuse_a_port_held_with_reuseport(db, capsys, command):
+    # given a listener that allows port sharing, as another granian server would
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+
+        # when goodword is asked to serve there
+        code = main([command, *SERVE_OPTIONS, "--port", str(port)])
+
+    # then it stops before serving, saying why
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "already in use" in err
+    assert "serving on" not in out
 
 
 # -- a CLI that explains itself --------------------------------------------------------------
@@ -381,7 +421,8 @@ def test_status_for_a_person_shows_the_same_numbers_as_json(db, capsys, frozen_n
     # then the same numbers are there as tables
     assert "jobs: 1 due, 0 running, 0 scheduled, 0 failed; oldest due job waiting 12.0 s" in text
     assert ["attribute", "1", "0", "0", "0", "12.0"] in [line.split() for line in text.splitlines()]
-    assert ["shop", "friend-10", "1", "1"] in [line.split() for line in text.splitlines()]
+    # (available, claimed, and taken in the last hour)
+    assert ["shop", "friend-10", "1", "1", "1"] in [line.split() for line in text.splitlines()]
     assert "webhook deliveries: none" in text
 
 

@@ -78,7 +78,34 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def port_check(host: str, port: int) -> None:
+    """Refuse a port another process listens on. granian binds with SO_REUSEPORT, so a second
+    server on a taken port would start silently and share the requests with the first one
+    (perhaps on another database): a plain bind, without that option, tells."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise CommandError(f"cannot serve on {host}:{port}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # A port left in TIME_WAIT by a server that just stopped is free to take again.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise CommandError(
+                    f"port {port} on {host} is already in use (another goodword serve, or "
+                    "another program): stop it or choose another port with --port"
+                ) from None
+            raise CommandError(f"cannot serve on {host}:{port}: {exc.strerror}") from None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    port_check(args.host, args.port)
     if args.server == "gunicorn":
         os.execvp(  # noqa: S606 - replaces this process with the chosen server
             sys.executable,
@@ -196,6 +223,7 @@ def ensure_demo_site() -> tuple[str, str]:
 def cmd_run(args: argparse.Namespace) -> int:
     from django.conf import settings
 
+    port_check(args.host, args.port)
     cmd_migrate(argparse.Namespace(verbosity=0))
     slug, key = ensure_demo_site()
     ensure_demo_program()
@@ -285,8 +313,12 @@ def status_text(status: dict[str, Any]) -> str:
     if pools:
         lines.append(
             _table(
-                ["site", "list", "available", "claimed"],
-                [[p["site_slug"], p["coupon_list"], p["available"], p["claimed"]] for p in pools],
+                ["site", "list", "available", "claimed", "taken/hour"],
+                [
+                    [p[k] for k in ("site_slug", "coupon_list", "available", "claimed")]
+                    + [p["taken_last_hour"]]
+                    for p in pools
+                ],
             )
         )
     return "\n".join(lines)

@@ -116,6 +116,16 @@ API_KEY_CACHE_SECONDS = float(os.environ.get("GOODWORD_API_KEY_CACHE_SECONDS", "
 METRICS_TOKEN = os.environ.get("GOODWORD_METRICS_TOKEN", "")
 METRICS_ENABLED = _env_bool("GOODWORD_METRICS") or bool(METRICS_TOKEN)
 
+# With the database down, requests answer 503 with this Retry-After (seconds); a claim link this
+# process has not seen since it started sends the friend here (else to the one store it knows).
+OUTAGE_RETRY_AFTER_SECONDS = int(os.environ.get("GOODWORD_OUTAGE_RETRY_AFTER", "5"))
+OUTAGE_REDIRECT_URL = os.environ.get("GOODWORD_OUTAGE_REDIRECT_URL", "").strip()
+
+# API requests a minute, counted in each server process (docs/adr/0012-rate-limits.md): per
+# client address and per API key; over either, 429 with Retry-After. 0 turns a limit off.
+API_RATE_PER_IP = int(os.environ.get("GOODWORD_API_RATE_PER_IP", "24000"))
+API_RATE_PER_KEY = int(os.environ.get("GOODWORD_API_RATE_PER_KEY", "12000"))
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -148,6 +158,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "goodword.api.v2.middleware.ApiEnvelopeMiddleware",
+    "goodword.core.outage.DatabaseOutageMiddleware",
+    "goodword.api.v2.ratelimit.ApiRateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

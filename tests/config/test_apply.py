@@ -402,3 +402,49 @@ def test_an_unknown_document_shape_is_refused_before_any_lookup(db):
     with pytest.raises(DomainError) as refused:
         config_apply(document=["not", "a", "mapping"])
     assert refused.value.code == "config_invalid"
+
+
+def test_the_claim_limits_apply_and_reach_the_program(db, minimal):
+    # given a file with the site's claim-page limits
+    minimal["site"]["claims"] = {
+        "codes_per_ip": 2,
+        "code_window": "6h",
+        "clicks_per_ip_per_minute": 20,
+    }
+
+    # when it is applied
+    config_apply(document=minimal)
+
+    # then the site's settings and the program the claim pages read carry them
+    site = Site.objects.get(slug="shop")
+    settings = SiteSettings.objects.get(site=site)
+    assert (
+        settings.claim_codes_per_ip,
+        settings.claim_code_window_seconds,
+        settings.claim_clicks_per_ip_per_minute,
+    ) == (2, 6 * 3600, 20)
+    program = program_for(site.pk)
+    assert (
+        program.claim_codes_per_ip,
+        program.claim_code_window_seconds,
+        program.claim_clicks_per_ip_per_minute,
+    ) == (2, 6 * 3600, 20)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("codes_per_ip", 0, "site.claims.codes_per_ip: must be between 1 and"),
+        ("code_window", "10s", "site.claims.code_window: must be between 1m and 30d"),
+        ("clicks_per_ip_per_minute", "x", "site.claims.clicks_per_ip_per_minute: must be a whole"),
+    ],
+)
+def test_claim_limits_out_of_range_are_refused(db, minimal, key, value, message):
+    minimal["site"]["claims"] = {key: value}
+
+    with pytest.raises(ConfigInvalid) as refused:
+        config_apply(document=minimal)
+
+    lines = [str(e) for e in refused.value.errors]
+    assert any(line.startswith(message) for line in lines), lines
+    assert not Site.objects.filter(slug="shop").exists()

@@ -967,7 +967,7 @@ EXACT = [
         [
             (
                 "site.zz: unknown key (allowed: slug, name, currency, base_url, sticky_advocate, "
-                "void_on_refund)"
+                "void_on_refund, claims)"
             ),
             (
                 "site.slug: 'Bad' is not a valid site slug (1-63 lowercase letters, digits, '-' "

@@ -22,7 +22,7 @@ CODES = 20
 FRIENDS = 30
 
 
-def test_concurrent_clicks_never_hand_out_the_same_code(live_server):
+def test_concurrent_clicks_never_hand_out_the_same_code(live_server, settings):
     # given a pool of 20 codes and an advocate's claim link
     site = SiteFactory()
     codes = tuple(f"POOL-{i:02d}" for i in range(CODES))
@@ -30,12 +30,19 @@ def test_concurrent_clicks_never_hand_out_the_same_code(live_server):
     joined = join(ApiClient(make_key(site).raw_key), site.slug)
     url = live_server.url + urlsplit(joined["offer"]["claim_url"]).path
     barrier = threading.Barrier(FRIENDS)
+    # each friend at their own address (a proxy in front says which)
+    settings.TRUST_X_FORWARDED_FOR = True
 
-    def follow(_: int) -> tuple[int, str | None]:
+    def follow(n: int) -> tuple[int, str | None]:
         # each friend is a fresh browser: no cookie, so a new visitor
         with requests.Session() as browser:
             barrier.wait(timeout=30)
-            response = browser.get(url, allow_redirects=False, timeout=60)
+            response = browser.get(
+                url,
+                allow_redirects=False,
+                timeout=60,
+                headers={"X-Forwarded-For": f"198.51.100.{n + 1}"},
+            )
             query = parse_qs(urlsplit(response.headers.get("Location", "")).query)
             return response.status_code, query.get("tkbl_coupon", [None])[0]
 

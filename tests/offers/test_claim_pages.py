@@ -178,10 +178,10 @@ def test_pool_codes_go_out_once_each_and_the_last_friend_gets_none(api, api_site
     build_program(api_site.site, pool_codes=codes)
     joined = join(api, api_site.slug)
 
-    # when each friend clicks from their own browser
+    # when each friend clicks from their own browser, at home
     handed = []
-    for _ in range(len(codes) + 1):
-        _, response = click(claim_url(joined))
+    for n in range(len(codes) + 1):
+        _, response = click(claim_url(joined), ip=f"198.51.100.{10 + n}")
         handed.append(landing(response).get("tkbl_coupon", [None])[0])
 
     # then four distinct codes went out and one friend got none

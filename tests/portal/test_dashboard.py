@@ -159,3 +159,32 @@ def test_another_sites_dashboard_is_404(other_site, agent_client):
 
 def test_a_viewer_sees_the_dashboard(api_site, viewer_client):
     assert viewer_client.get(home(api_site.site)).status_code == 200
+
+
+def test_the_pool_burn_rate_is_the_codes_taken_in_the_last_hour(api_site, agent_client):
+    # given a pool that handed out 4 codes in the last hour and 2 before, with 6 left,
+    # a pool that handed out nothing lately, and another site's busy pool
+    site = api_site.site
+    busy = CouponListFactory(site=site, identifier="busy")
+    for i in range(4):
+        CouponFactory(
+            coupon_list=busy, site=site, code=f"B-{i}", claimed_at=NOW - timedelta(minutes=5 + i)
+        )
+    for i in range(2):
+        CouponFactory(
+            coupon_list=busy, site=site, code=f"OLD-{i}", claimed_at=NOW - timedelta(hours=2)
+        )
+    for i in range(6):
+        CouponFactory(coupon_list=busy, site=site, code=f"FREE-{i}")
+    quiet = CouponListFactory(site=site, identifier="quiet")
+    CouponFactory(coupon_list=quiet, site=site, code="Q-1", claimed_at=NOW - timedelta(days=1))
+
+    # when the dashboard is read
+    burn = dashboard(site_id=site.pk)["pool_burn"]
+
+    # then only the busy pool shows, at 4 an hour, lasting 1.5 hours at that rate
+    assert [(p.identifier, p.taken_last_hour, p.left) for p in burn] == [("busy", 4, 6)]
+    assert burn[0].hours_left == 1.5
+    body = agent_client.get(home(site)).content.decode()
+    burn_card = body.split('id="burn"')[1].split("</section>")[0]
+    assert "busy" in burn_card and "quiet" not in burn_card and "1.5 h" in burn_card

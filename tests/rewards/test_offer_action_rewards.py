@@ -79,16 +79,19 @@ def test_a_repeat_click_gets_the_same_code_and_no_second_reward(offer):
 
 
 def test_each_friend_gets_their_own_code(offer):
-    codes = [landing(click(offer["claim_url"])[1])["tkbl_coupon"][0] for _ in range(3)]
+    codes = [
+        landing(click(offer["claim_url"], ip=f"198.51.100.{20 + n}")[1])["tkbl_coupon"][0]
+        for n in range(3)
+    ]
 
     assert codes == ["FRIEND-1", "FRIEND-2", "FRIEND-3"]
     assert [r.coupon_code for r in rewards("click")] == codes
 
 
 def test_a_click_on_a_dry_pool_waits_and_a_repeat_click_takes_no_code_from_it(api_site, offer):
-    # given the three codes are gone
-    for _ in range(3):
-        click(offer["claim_url"])
+    # given the three codes are gone (to friends at three addresses)
+    for n in range(3):
+        click(offer["claim_url"], ip=f"198.51.100.{20 + n}")
     browser, response = click(offer["claim_url"])
     assert "tkbl_coupon" not in landing(response)
     waiting = rewards("click")[-1]

@@ -81,3 +81,33 @@ def test_status_of_an_empty_queue(frozen_now, capsys):
         "webhook_deliveries": {},
         "coupon_pools": [],
     }
+
+
+def test_status_shows_each_pools_burn_rate(frozen_now, capsys):
+    # given a pool that handed out 3 codes in the last hour and 1 the day before, 2 left
+    from tests.factories import CouponFactory, CouponListFactory
+
+    site = SiteFactory(slug="shop")
+    pool = CouponListFactory(site=site, identifier="friends")
+    for i in range(3):
+        CouponFactory(coupon_list=pool, site=site, claimed_at=NOW - timedelta(minutes=10 * i))
+    CouponFactory(coupon_list=pool, site=site, claimed_at=NOW - timedelta(days=1))
+    CouponFactory.create_batch(2, coupon_list=pool, site=site)
+
+    # when status is asked for, as JSON and as text
+    pools = status(capsys)["coupon_pools"]
+    assert main(["status"]) == 0
+    text = capsys.readouterr().out
+
+    # then both give the codes taken in the last hour beside the levels
+    assert pools == [
+        {
+            "site_slug": "shop",
+            "coupon_list": "friends",
+            "available": 2,
+            "claimed": 4,
+            "taken_last_hour": 3,
+        }
+    ]
+    header, row = [line.split() for line in text.split("coupon pools:")[1].strip().splitlines()]
+    assert header[-1] == "taken/hour" and row == ["shop", "friends", "2", "4", "3"]

@@ -19,7 +19,14 @@ from goodword.campaigns.running import campaign_running
 from goodword.core.cache import TTLCache
 from goodword.fraud.blocklist import Blocklist
 from goodword.fraud.screening import Action, validate_actions
-from goodword.sites.models import BlocklistEntry, FraudSettings, SiteSettings
+from goodword.sites.models import (
+    CLAIM_CLICKS_PER_IP_PER_MINUTE,
+    CLAIM_CODE_WINDOW_SECONDS,
+    CLAIM_CODES_PER_IP,
+    BlocklistEntry,
+    FraudSettings,
+    SiteSettings,
+)
 
 PROGRAM_CACHE_SECONDS = 5.0
 
@@ -76,6 +83,9 @@ class Program:
     flagged_delay_seconds: int
     blocklist: Blocklist
     campaigns: tuple[CampaignInfo, ...] = field(default=())
+    claim_codes_per_ip: int = CLAIM_CODES_PER_IP
+    claim_code_window_seconds: int = CLAIM_CODE_WINDOW_SECONDS
+    claim_clicks_per_ip_per_minute: int = CLAIM_CLICKS_PER_IP_PER_MINUTE
 
     def campaign(self, campaign_id: int) -> CampaignInfo | None:
         for campaign in self.campaigns:
@@ -148,4 +158,15 @@ def _load(site_id: int) -> Program:
         flagged_delay_seconds=fraud.flagged_delay_seconds,
         blocklist=Blocklist.parse(entries),
         campaigns=campaigns,
+        **_claim_limits(site_settings),
     )
+
+
+def _claim_limits(site_settings: SiteSettings | None) -> dict[str, int]:
+    if site_settings is None:
+        return {}
+    return {
+        "claim_codes_per_ip": site_settings.claim_codes_per_ip,
+        "claim_code_window_seconds": site_settings.claim_code_window_seconds,
+        "claim_clicks_per_ip_per_minute": site_settings.claim_clicks_per_ip_per_minute,
+    }

@@ -52,7 +52,12 @@ from goodword.core.errors import ValidationFailed
 from goodword.core.money import to_amount
 from goodword.fraud import screening
 from goodword.fraud.blocklist import validate_entry
-from goodword.sites.models import SLUG_RE
+from goodword.sites.models import (
+    CLAIM_CLICKS_PER_IP_PER_MINUTE,
+    CLAIM_CODE_WINDOW_SECONDS,
+    CLAIM_CODES_PER_IP,
+    SLUG_RE,
+)
 from goodword.webhooks.transport import check_literal_host
 from goodword.webhooks.types import HOOK_TYPES
 
@@ -526,9 +531,29 @@ class _Model(BaseModel):
             raise TypeError(f"{cls.__name__}: KEYS, ORDER and INNER must name its fields")
 
 
+def _claim_window(value: Any) -> int:
+    seconds = values.duration(value)
+    if not 60 <= seconds <= 30 * 86400:
+        raise ValueError("must be between 1m and 30d")
+    return seconds
+
+
+class ClaimLimitsSpec(_Model):
+    """Claim pages against anonymous draining of single-use pools (see docs/configuration.md)."""
+
+    KEYS = ORDER = ("codes_per_ip", "code_window", "clicks_per_ip_per_minute")
+
+    codes_per_ip: Annotated[int, _field(values.integer(1))] = CLAIM_CODES_PER_IP
+    code_window: Annotated[int, _field(_claim_window)] = CLAIM_CODE_WINDOW_SECONDS
+    clicks_per_ip_per_minute: Annotated[int, _field(values.integer(1))] = (
+        CLAIM_CLICKS_PER_IP_PER_MINUTE
+    )
+
+
 class SiteSpec(_Model):
-    KEYS = ("slug", "name", "currency", "base_url", "sticky_advocate", "void_on_refund")
+    KEYS = ("slug", "name", "currency", "base_url", "sticky_advocate", "void_on_refund", "claims")
     ORDER = KEYS
+    INNER = {"claims": (ClaimLimitsSpec, False)}
 
     slug: Annotated[str, _field(values.site_slug)]
     name: Name = Field(default=_DEFAULT, validate_default=True)
@@ -536,6 +561,7 @@ class SiteSpec(_Model):
     base_url: Annotated[str | None, _field(values.optional(values.base_url))] = None
     sticky_advocate: Bool = False
     void_on_refund: Bool = True
+    claims: Annotated[ClaimLimitsSpec, _SECTION] = Field(default_factory=ClaimLimitsSpec)
 
 
 class FlaggedSpec(_Model):

@@ -43,6 +43,11 @@ def config_export(*, site: Site) -> dict[str, Any]:
                 "base_url": settings.base_url,
                 "sticky_advocate": settings.sticky_advocate,
                 "void_on_refund": settings.void_on_refund,
+                "claims": {
+                    "codes_per_ip": settings.claim_codes_per_ip,
+                    "code_window": format_duration(settings.claim_code_window_seconds),
+                    "clicks_per_ip_per_minute": settings.claim_clicks_per_ip_per_minute,
+                },
             }
         ),
         "fraud": {

@@ -225,6 +225,9 @@ class _Applier:
             "base_url": spec.base_url,
             "sticky_advocate": spec.sticky_advocate,
             "void_on_refund": spec.void_on_refund,
+            "claim_codes_per_ip": spec.claims.codes_per_ip,
+            "claim_code_window_seconds": spec.claims.code_window,
+            "claim_clicks_per_ip_per_minute": spec.claims.clicks_per_ip_per_minute,
         }
         row = SiteSettings.objects.filter(site=site).first()
         self._one_to_one("site_settings", site, row, SiteSettings, values)

@@ -11,3 +11,24 @@ class FloorRow(models.Model):
 
     def __str__(self) -> str:
         return self.order_number
+
+
+class RateCounter(models.Model):
+    """Hits of one key (`<what>:<who>`) in one fixed window, shared by every process. Rows of
+    ended windows are deleted now and then by `core.ratelimit`."""
+
+    key = models.CharField(max_length=200)
+    window_start = models.BigIntegerField()  # the window's start, in seconds since the epoch
+    hits = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key", "window_start"], name="ratecounter_key_window_uniq"
+            )
+        ]
+        indexes = [models.Index(fields=["expires_at"], name="ratecounter_expires_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key}@{self.window_start}: {self.hits}"

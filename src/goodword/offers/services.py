@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 import uuid as uuidlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from goodword.campaigns.models import IncentiveReason
@@ -15,6 +18,8 @@ from goodword.campaigns.program import CampaignInfo, Program, program_for
 from goodword.core.clock import now
 from goodword.core.codes import short_code
 from goodword.core.errors import NotFound, ValidationFailed
+from goodword.core.ratelimit import counter_hit
+from goodword.coupons.models import CouponList
 from goodword.offers.locks import claim_lock
 from goodword.offers.models import (
     AdvocateOffer,
@@ -31,6 +36,8 @@ from goodword.rewards.models import Reward
 from goodword.rewards.services import reward_for_offer_action
 from goodword.sites.auth import SiteRef
 from goodword.webhooks.emitters import claim_signup_emit, offer_signup_emit, post_share_emit
+
+log = logging.getLogger("goodword.offers")
 
 # Channels that are not social sharing channels (Talkable refuses them for claim links).
 NOT_SHARING_CHANNELS = frozenset({"email", "reminder", "facebook_sponsored", "coupon"})
@@ -250,7 +257,53 @@ def link_resolve(*, code: str) -> ResolvedLink | None:
     campaign = program.campaign(link.offer.campaign_id)
     if campaign is None or not offer_is_live(link.offer, program):
         return None
+    if link.kind == LinkKind.CLAIM:
+        _destinations.remember(code, campaign.destination_url)
     return ResolvedLink(link=link, offer=link.offer, campaign=campaign, program=program)
+
+
+class _Destinations:
+    """Where this process last sent each claim link's friends: what the claim page uses when
+    the database cannot be reached. Bounded: emptied when full (it refills as links are
+    followed), so a flood of codes cannot grow it."""
+
+    MAX = 50_000
+
+    def __init__(self) -> None:
+        self._by_code: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def remember(self, code: str, url: str) -> None:
+        if self._by_code.get(code) == url:
+            return
+        with self._lock:
+            if len(self._by_code) >= self.MAX:
+                self._by_code = {}
+            self._by_code[code] = url
+
+    def known(self, code: str) -> str | None:
+        found = self._by_code.get(code)
+        if found is not None:
+            return found
+        if settings.OUTAGE_REDIRECT_URL:
+            return str(settings.OUTAGE_REDIRECT_URL)
+        # One store behind every link seen: that is where this link goes too.
+        seen = set(self._by_code.values())
+        return seen.pop() if len(seen) == 1 else None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._by_code = {}
+
+
+_destinations = _Destinations()
+
+
+def link_destination_when_down(*, code: str) -> str | None:
+    """Where to send a friend following claim link `code` while the database is down: the
+    link's destination as this process last saw it, else GOODWORD_OUTAGE_REDIRECT_URL, else
+    the one destination of every link this process has seen; None when it cannot tell."""
+    return _destinations.known(code)
 
 
 def advocate_view_record(
@@ -290,12 +343,67 @@ def claim_record(
             claim.gated_email = gated_email
         if gated_phone:
             claim.gated_phone = gated_phone
-        if not claim.friend_coupon_code:
+        if not claim.friend_coupon_code and (
+            _click_rewarded(claim) or _pool_code_allowed(resolved, ip)
+        ):
             claim.friend_coupon_code = _click_reward_code(resolved, claim)
         claim.save()
         if gated_email:
             claim_signup_emit(claim=claim, campaign=resolved.campaign)
     return claim
+
+
+def claim_click_admit(*, resolved: ResolvedLink, ip: str | None) -> bool:
+    """Count a claim-page hit from this address; False once the address is over the site's
+    hits a minute, when the page records nothing and hands out no code (the friend is still
+    sent on to the store). Counted in the database, so the limit holds across processes."""
+    limit = resolved.program.claim_clicks_per_ip_per_minute
+    hit = counter_hit(key=f"claimpage:{resolved.offer.site_id}:{ip or '-'}", window_seconds=60)
+    if hit.over(limit):
+        log.info("claim page over %s hits a minute from %s: not recorded", limit, ip)
+        return False
+    return True
+
+
+def _click_rewarded(claim: Claim) -> bool:
+    """Whether the claim already has its click reward (waiting for a coupon, or not paid in a
+    code): that reward decides, and takes no second code."""
+    return Reward.objects.filter(claim_id=claim.pk).exists()
+
+
+def _pool_code_allowed(resolved: ResolvedLink, ip: str | None) -> bool:
+    """Whether this click may take a code of a single-use pool: one per address and claim link
+    and `claim_codes_per_ip` per address across the site within the window, so a cookieless
+    replay of a link, or a script walking many links, cannot drain the pool. A click whose
+    reward takes no pool code is not limited. Call inside claim_record's transaction: a click
+    rolled back gives its allowance back."""
+    incentive = resolved.campaign.incentive(IncentiveReason.CLICK)
+    if incentive is None or incentive.coupon_list_id is None:
+        return True
+    single_use = CouponList.objects.filter(
+        pk=incentive.coupon_list_id, static_code__isnull=True
+    ).exists()
+    if not single_use:
+        return True
+    program = resolved.program
+    window = program.claim_code_window_seconds
+    who = ip or "-"
+    per_link = counter_hit(key=f"claimcode:offer:{resolved.offer.pk}:{who}", window_seconds=window)
+    if per_link.over(1):
+        log.info("claim code refused: %s already took one of offer %s", who, resolved.offer.pk)
+        return False
+    per_site = counter_hit(
+        key=f"claimcode:site:{resolved.offer.site_id}:{who}", window_seconds=window
+    )
+    if per_site.over(program.claim_codes_per_ip):
+        log.info(
+            "claim code refused: %s took %s codes of site %s",
+            who,
+            program.claim_codes_per_ip,
+            resolved.offer.site_id,
+        )
+        return False
+    return True
 
 
 def _lock_or_create_claim(

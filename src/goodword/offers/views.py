@@ -10,12 +10,15 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from goodword.core.http import client_ip
+from goodword.core.outage import UNAVAILABLE, outage, unavailable_response
 from goodword.core.validators import email_normalise
 from goodword.offers.models import LinkKind
 from goodword.offers.services import (
     ResolvedLink,
     advocate_view_record,
+    claim_click_admit,
     claim_record,
+    link_destination_when_down,
     link_resolve,
     link_url,
 )
@@ -65,6 +68,25 @@ def _not_found(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def short_link(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        return _short_link(request, code)
+    except UNAVAILABLE as exc:
+        return _while_down(request, code, exc)
+
+
+def _while_down(request: HttpRequest, code: str, exc: Exception) -> HttpResponse:
+    """The database is down: a friend is still sent on to the store (the click goes
+    unrecorded, with no code); only a link this process cannot place gets the 503 page, which
+    reloads by itself."""
+    target = link_destination_when_down(code=code)
+    if target is None:
+        return unavailable_response(request, exc)
+    outage.note_down(exc)
+    visitor = _visitor(request)
+    return _with_cookie(HttpResponseRedirect(destination(target, visitor, None)), request, visitor)
+
+
+def _short_link(request: HttpRequest, code: str) -> HttpResponse:
     resolved = link_resolve(code=code)
     if resolved is None:
         return _not_found(request)
@@ -78,6 +100,9 @@ def short_link(request: HttpRequest, code: str) -> HttpResponse:
         return _with_cookie(_show_page(request, resolved), request, visitor)
     if resolved.campaign.gate_email:
         return _with_cookie(_gated_claim(request, resolved, visitor, ip, agent), request, visitor)
+    if not claim_click_admit(resolved=resolved, ip=ip):
+        target = destination(resolved.campaign.destination_url, visitor, None)
+        return _with_cookie(HttpResponseRedirect(target), request, visitor)
     claim = claim_record(resolved=resolved, visitor_uuid=visitor, ip=ip, user_agent=agent)
     target = destination(resolved.campaign.destination_url, visitor, claim.friend_coupon_code)
     return _with_cookie(HttpResponseRedirect(target), request, visitor)
@@ -95,6 +120,10 @@ def _gated_claim(
     if request.method == "POST":
         sent = request.POST.get("email", "")
         email = email_normalise(sent)
+        if email is not None and not claim_click_admit(resolved=resolved, ip=ip):
+            return HttpResponseRedirect(
+                destination(resolved.campaign.destination_url, visitor, None)
+            )
         if email is not None:
             claim = claim_record(
                 resolved=resolved, visitor_uuid=visitor, ip=ip, user_agent=agent, gated_email=email

@@ -8,7 +8,11 @@ from django.http import HttpRequest
 
 from goodword.core.clock import now
 from goodword.offers.admin import ReadOnlyAdmin
+from goodword.portal.forms import AdminLoginForm
 from goodword.portal.models import AuditEntry, StaffMembership
+
+# /admin/'s login counts failures and locks out like the portal's.
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(StaffMembership)

@@ -1,6 +1,7 @@
 """A site's dashboard: how many referrals wait in each queue, what was approved and voided in
 the last day, origins received today, the worker's backlog for the site, webhook deliveries that
-are failing, and coupon pools running low. A fixed number of queries, each through an index."""
+are failing, coupon pools running low, and how fast pools hand out codes. A fixed number of
+queries, each through an index."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.db.models.functions import Coalesce
 
 from goodword.core.clock import now
 from goodword.coupons.models import Coupon, CouponList
+from goodword.coupons.selectors import coupon_pool_burn
 from goodword.origins.models import Origin
 from goodword.referrals.models import Referral, ReferralStatus
 from goodword.webhooks.emitters import LOW_WATER
@@ -79,7 +81,7 @@ def low_pools(*, site_id: int, below: int = LOW_WATER) -> list[PoolLevel]:
 
 
 def dashboard(*, site_id: int) -> dict[str, Any]:
-    """Everything the dashboard shows. Six queries whatever the site's size."""
+    """Everything the dashboard shows. Seven queries whatever the site's size."""
     stamp = now()
     midnight = datetime.combine(stamp.date(), time.min, tzinfo=UTC)
     failing_count, failing = failing_deliveries(site_id=site_id, since=stamp - FAILING_WINDOW)
@@ -91,5 +93,6 @@ def dashboard(*, site_id: int) -> dict[str, Any]:
         "failing_count": failing_count,
         "failing": failing,
         "low_pools": low_pools(site_id=site_id),
+        "pool_burn": coupon_pool_burn(site_id=site_id),
         "low_water": LOW_WATER,
     }

@@ -5,6 +5,12 @@ from django.db import models
 
 SLUG_RE = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 
+# The claim-page limits' defaults: a household or an office behind one address gets a few
+# codes a day; a script replaying links gets the same few.
+CLAIM_CODES_PER_IP = 5
+CLAIM_CODE_WINDOW_SECONDS = 24 * 3600
+CLAIM_CLICKS_PER_IP_PER_MINUTE = 60
+
 
 class Site(models.Model):
     """One merchant's referral program. Every other row belongs to exactly one site."""
@@ -51,6 +57,14 @@ class SiteSettings(models.Model):
     base_url = models.URLField(max_length=500, null=True, blank=True)
     sticky_advocate = models.BooleanField(default=False)
     void_on_refund = models.BooleanField(default=True)
+    # Claim pages against anonymous draining of single-use coupon pools (docs/configuration.md):
+    # codes one client address may take within the window, across all the site's claim links
+    # (and never more than one per link), and claim-page hits recorded per address a minute.
+    claim_codes_per_ip = models.PositiveIntegerField(default=CLAIM_CODES_PER_IP)
+    claim_code_window_seconds = models.PositiveIntegerField(default=CLAIM_CODE_WINDOW_SECONDS)
+    claim_clicks_per_ip_per_minute = models.PositiveIntegerField(
+        default=CLAIM_CLICKS_PER_IP_PER_MINUTE
+    )
 
     def __str__(self) -> str:
         return f"settings of {self.site_id}"

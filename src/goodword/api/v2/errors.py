@@ -13,6 +13,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from goodword.api.v2.envelope import error
 from goodword.core.errors import DomainError, Unauthorized
+from goodword.core.outage import UNAVAILABLE, unavailable_response
 from goodword.core.validators import describe_all
 
 log = logging.getLogger("goodword.api")
@@ -77,6 +78,12 @@ def install(api: NinjaAPI) -> None:
         # fix, hence the warning), but the request's fault all the same, and nothing was stored.
         log.warning("database refused a value: %s %s: %s", request.method, request.path, exc)
         return error("The request carries a value that cannot be stored", status=400)
+
+    def on_database_down(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return unavailable_response(request, exc)
+
+    for unavailable in UNAVAILABLE:  # Django's and psycopg's: 503 with Retry-After
+        api.exception_handler(unavailable)(on_database_down)
 
     @api.exception_handler(Exception)
     def on_crash(request: HttpRequest, exc: Exception) -> HttpResponse:
