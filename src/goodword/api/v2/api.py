@@ -6,6 +6,7 @@ from django.conf import settings
 from ninja import NinjaAPI
 
 from goodword.api.v2 import (
+    campaigns,
     errors,
     offers,
     origin_batches,
@@ -35,6 +36,7 @@ api.add_router("", offers.router)
 api.add_router("", people.router)
 api.add_router("", rewards.router)
 api.add_router("", trace.router)
+api.add_router("", campaigns.router)
 
 if settings.BENCH_FLOOR_ENDPOINT:
     from goodword.api.floor.views import router as floor_router

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from goodword.api.v2.envelope import format_time
+from goodword.campaigns.models import Campaign
+from goodword.campaigns.program import CampaignInfo
 from goodword.offers.models import Share
 from goodword.offers.services import OfferView, link_url
 from goodword.origins.models import Origin, OriginType
@@ -193,3 +195,29 @@ def referral_json(referral: Referral) -> dict[str, Any]:
 # The API shows a reward and a coupon exactly as the domain describes them to merchants.
 reward_json = reward_wire
 coupon_json = coupon_wire
+
+
+def campaign_json(campaign: Campaign | CampaignInfo, *, is_active: bool) -> dict[str, Any]:
+    """A campaign as the Campaigns API and shares show it; `is_active`: running now."""
+    tags = campaign.tags if isinstance(campaign, CampaignInfo) else campaign.tags or []
+    joinable = (
+        campaign.joinable
+        if isinstance(campaign, CampaignInfo)
+        else campaign.joinable_category_names or []
+    )
+    return {
+        "slug": campaign.slug,
+        "is_active": is_active,
+        "appearance": "inline",
+        "id": campaign.id,
+        "joinable_category_names": list(joinable),
+        "name": campaign.name,
+        "origin_max_age": None,
+        "origin_min_age": None,
+        "status": campaign.status,
+        "tag_names": list(tags),
+        "live_period": {
+            "starts_at": format_time(campaign.starts_at),
+            "ends_at": format_time(campaign.ends_at),
+        },
+    }
