@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 
+from goodword.core.email_url import parse_email_url
+
 VAR_DIR = Path(os.environ.get("GOODWORD_VAR_DIR", "var")).resolve()
 
 
@@ -115,6 +117,19 @@ API_KEY_CACHE_SECONDS = float(os.environ.get("GOODWORD_API_KEY_CACHE_SECONDS", "
 # token, a scrape must send it as a Bearer token.
 METRICS_TOKEN = os.environ.get("GOODWORD_METRICS_TOKEN", "")
 METRICS_ENABLED = _env_bool("GOODWORD_METRICS") or bool(METRICS_TOKEN)
+
+# Outgoing mail (email shares): EMAIL_URL names the server (core/email_url.py); unset, mails
+# are printed on stdout by the console backend and nothing leaves the machine.
+_email = parse_email_url(os.environ.get("EMAIL_URL") or "console://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _email.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = _email.get("EMAIL_TIMEOUT", 10.0)
+DEFAULT_FROM_EMAIL = os.environ.get("GOODWORD_EMAIL_FROM", "Goodword <noreply@localhost>")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -14,6 +14,7 @@ from goodword.api.v2 import (
     people,
     referrals,
     rewards,
+    shares,
     trace,
 )
 from goodword.api.v2.auth import ApiKeyAuth
@@ -37,6 +38,7 @@ api.add_router("", people.router)
 api.add_router("", rewards.router)
 api.add_router("", trace.router)
 api.add_router("", campaigns.router)
+api.add_router("", shares.router)
 
 if settings.BENCH_FLOOR_ENDPOINT:
     from goodword.api.floor.views import router as floor_router

@@ -8,6 +8,7 @@ from typing import Any
 from goodword.api.v2.envelope import format_time
 from goodword.campaigns.models import Campaign
 from goodword.campaigns.program import CampaignInfo
+from goodword.offers.email_shares import EmailShareResult
 from goodword.offers.models import Share
 from goodword.offers.services import OfferView, link_url
 from goodword.origins.models import Origin, OriginType
@@ -220,4 +221,28 @@ def campaign_json(campaign: Campaign | CampaignInfo, *, is_active: bool) -> dict
             "starts_at": format_time(campaign.starts_at),
             "ends_at": format_time(campaign.ends_at),
         },
+    }
+
+
+def email_share_json(result: EmailShareResult) -> dict[str, Any]:
+    """The answer to an email share: each listed address judged, and what was queued."""
+    verdicts = result.recipients
+    currently = result.currently_sent
+    return {
+        "success": currently > 0
+        if not result.validation_only
+        else any(v.sharable for v in verdicts.values()),
+        "validation_only": result.validation_only,
+        "stats": {
+            "currently_sent": currently,
+            "currently_not_sent": len(verdicts) - currently,
+            "previously_sent": sum(1 for v in verdicts.values() if v.previously_sent),
+            "total_sent": result.total_sent,
+            "sent_limit_exceeded": result.limit_exceeded,
+            "left_emails": result.left_emails,
+            "advocate_blocked": result.advocate_blocked,
+        },
+        "recipients": {address: v.as_dict() for address, v in verdicts.items()},
+        "reward": reward_json(result.reward) if result.reward is not None else None,
+        "rewards": [reward_json(r) for r in result.rewards],
     }
