@@ -193,7 +193,7 @@ def _judge(
     )
     previously = set(mailed.filter(email__in=emails).values_list("email", flat=True))
     total = mailed.values("email").distinct().count()
-    in_window = mailed.filter(share__created_at__gte=now() - LIMIT_WINDOW).count()
+    in_window = mailed.filter(share__created_at__gt=now() - LIMIT_WINDOW).count()
     left = max(DAILY_LIMIT - in_window, 0)
     advocate_blocked = program.blocklist.match(email=advocate_email, ips=[]) is not None
     verdicts: dict[str, RecipientVerdict] = {}
