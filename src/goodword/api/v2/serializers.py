@@ -10,6 +10,7 @@ from goodword.campaigns.models import Campaign
 from goodword.campaigns.program import CampaignInfo
 from goodword.offers.email_shares import EmailShareResult
 from goodword.offers.models import Share
+from goodword.offers.offer_claims import OfferClaimResult
 from goodword.offers.services import OfferView, link_url
 from goodword.origins.models import Origin, OriginType
 from goodword.people.models import Person
@@ -245,4 +246,14 @@ def email_share_json(result: EmailShareResult) -> dict[str, Any]:
         "recipients": {address: v.as_dict() for address, v in verdicts.items()},
         "reward": reward_json(result.reward) if result.reward is not None else None,
         "rewards": [reward_json(r) for r in result.rewards],
+    }
+
+
+def offer_claim_json(result: OfferClaimResult) -> dict[str, Any]:
+    return {
+        "friend_reward": reward_json(result.friend_reward)
+        if result.friend_reward is not None
+        else None,
+        "friend_unredeem_reason": result.unredeem_reason,
+        "friend_human_unredeem_reason": result.human_unredeem_reason,
     }

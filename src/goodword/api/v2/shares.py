@@ -1,4 +1,5 @@
-"""Email shares: POST /offers/{short_url_code}/shares/email."""
+"""Email shares (POST /offers/{short_url_code}/shares/email) and offer claims (POST
+/offer_claims)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from ninja import Router
 from pydantic import BaseModel, ConfigDict
 
 from goodword.api.v2.envelope import ok
-from goodword.api.v2.serializers import email_share_json
+from goodword.api.v2.serializers import email_share_json, offer_claim_json
 from goodword.api.v2.site import request_site
 from goodword.offers.email_shares import share_email_create
+from goodword.offers.offer_claims import offer_claim_create
 
 router = Router(tags=["Advocate Offers", "Shares"])
 
@@ -40,3 +42,23 @@ def share_email(request: HttpRequest, short_url_code: str, payload: EmailShareBo
         validation_only=payload.validation_only,
     )
     return ok(email_share_json(result))
+
+
+class OfferClaimBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    site_slug: str | None = None
+    advocate_email: Any = None
+    friend_email: Any = None
+
+
+@router.post("/offer_claims", summary="Share and claim an offer", tags=["Offer Claims"])
+def offer_claims(request: HttpRequest, payload: OfferClaimBody | None = None) -> HttpResponse:
+    """The contract passes the emails in the query string; a JSON body may carry them too."""
+    body = payload or OfferClaimBody()
+    site = request_site(request, body.site_slug)
+    result = offer_claim_create(
+        site=site,
+        advocate_email=request.GET.get("advocate_email", body.advocate_email),
+        friend_email=request.GET.get("friend_email", body.friend_email),
+    )
+    return ok(offer_claim_json(result))
