@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from goodword.origins.selectors import traffic_source_list
-from tests.conftest import ApiClient
-from tests.factories import SiteFactory, make_key
+from tests.conftest import ApiClient, is_postgres
+from tests.factories import PersonFactory, SiteFactory, make_key
 from tests.referrals.program import JOIN_URL
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
@@ -63,3 +63,32 @@ def test_the_list_is_bounded(api, api_site, monkeypatch):
         report(api, api_site.slug, f"m{n}@example.com", source)
 
     assert traffic_source_list(site_id=api_site.site.pk) == ["a", "b"]
+
+
+def test_the_walk_reads_the_index_and_never_scans_the_origins(api_site):
+    from django.db import connection
+
+    from goodword.origins.selectors import _TRAFFIC_SOURCES
+
+    site = api_site.site
+    person = PersonFactory(site=site)
+    with connection.cursor() as cursor:
+        if is_postgres():
+            # A site with many origins and few sources, as the planner's statistics see it.
+            cursor.execute(
+                "INSERT INTO origins_origin (site_id, person_id, type, email, currency, "
+                "coupon_codes, items, campaign_tags, traffic_source, occurred_at, fingerprint, "
+                "created_at) SELECT %s, %s, 'AffiliateMember', 'x@example.com', 'USD', '[]', "
+                "'[]', '[]', 'source-' || (n %% 5), now(), '', now() "
+                "FROM generate_series(1, 20000) AS n",
+                [site.pk, person.pk],
+            )
+            cursor.execute("ANALYZE origins_origin")
+            cursor.execute("EXPLAIN " + _TRAFFIC_SOURCES, [site.pk, site.pk, 10])
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + _TRAFFIC_SOURCES, [site.pk, site.pk, 10])
+        plan = "\n".join(" ".join(str(part) for part in row) for row in cursor.fetchall())
+
+    assert "origin_site_traffic_idx" in plan, plan
+    assert "Seq Scan on origins_origin" not in plan, plan
+    assert "SCAN origins_origin" not in plan.replace("SCAN origins_origin USING", ""), plan
