@@ -140,3 +140,23 @@ def test_a_merchant_that_never_answers_does_not_hold_the_mail_past_the_wait(
 
     assert [r.recipients for r in smtp.received] == [["pal@example.org"]]
     assert ShareRecipient.objects.get().status == "sent"
+
+
+def test_the_unsubscribe_link_tells_the_merchant_through_the_people_service(
+    api, api_site, code, smtp, receiver
+):
+    from urllib.parse import urlsplit
+
+    from django.test import Client
+
+    from tests.offers.test_email_shares_api import links_in
+
+    subscribe(api_site.site, receiver.url, "unsubscribe_web_hook")
+    share(api, api_site.slug, code, recipients="pal@example.org")
+    leave = links_in(smtp.received[0].text)[1]
+
+    Client().post(urlsplit(leave).path)
+    drain()
+
+    (document,) = documents(receiver, "unsubscribe_web_hook")
+    assert document["payload"]["person"]["email"] == "pal@example.org"

@@ -465,3 +465,18 @@ def test_unsubscribed_between_the_share_and_the_send_is_skipped(api_site, code, 
     assert (recipient.status, recipient.last_error) == ("skipped", "unsubscribed")
     assert smtp.received == []
     assert not Job.objects.exists()
+
+
+def test_a_mail_that_fails_on_every_attempt_is_given_up(
+    api, api_site, code, smtp_down, monkeypatch
+):
+    from goodword.worker import queue
+
+    monkeypatch.setattr(queue, "MAX_ATTEMPTS", 1)
+
+    share(api, api_site.slug, code, recipients="pal@example.org")
+
+    recipient = ShareRecipient.objects.get()
+    assert (recipient.status, recipient.attempts) == ("failed", 1)
+    assert "ConnectionRefusedError" in recipient.last_error
+    assert not Job.objects.exists()
