@@ -664,3 +664,16 @@ def test_batches_wait_for_a_batch_of_another_site_is_refused(db, capsys, api_sit
     code, out, err = run(capsys, "batches", other.slug, "--wait", "999")
     assert code == 2 and out is None
     assert err == f"goodword: site {other.slug} has no batch 999\n"
+
+
+def test_the_run_banner_says_where_mail_goes():
+    from types import SimpleNamespace
+
+    from goodword.cli import _mail_target
+    from goodword.core.email_url import parse_email_url
+
+    console = SimpleNamespace(**parse_email_url("console://"))
+    smtp = SimpleNamespace(**parse_email_url("smtp+tls://u:p@mail.example.com"))
+
+    assert _mail_target(console).startswith("printed by the worker")
+    assert _mail_target(smtp) == "SMTP server mail.example.com:587 (EMAIL_URL)"

@@ -220,6 +220,13 @@ def ensure_demo_site() -> tuple[str, str]:
     return DEMO_SLUG, issued.raw_key
 
 
+def _mail_target(settings: Any) -> str:
+    """Where the worker's mails (email shares) go, for the start banner."""
+    if settings.EMAIL_BACKEND.endswith("smtp.EmailBackend"):
+        return f"SMTP server {settings.EMAIL_HOST}:{settings.EMAIL_PORT} (EMAIL_URL)"
+    return "printed by the worker on this console (set EMAIL_URL to send them)"
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from django.conf import settings
 
@@ -247,6 +254,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 f"             log in as {agent} with the password {agent_password}",
                 "             (an agent of the demo site; `goodword staff add` makes more)",
                 "  worker:    running beside the server (attribution, approvals, webhooks)",
+                f"  mail:      {_mail_target(settings)}",
                 "",
             ]
         ),

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 
+from goodword.core.email_url import parse_email_url
+
 VAR_DIR = Path(os.environ.get("GOODWORD_VAR_DIR", "var")).resolve()
 
 
@@ -125,6 +127,19 @@ OUTAGE_REDIRECT_URL = os.environ.get("GOODWORD_OUTAGE_REDIRECT_URL", "").strip()
 # client address and per API key; over either, 429 with Retry-After. 0 turns a limit off.
 API_RATE_PER_IP = int(os.environ.get("GOODWORD_API_RATE_PER_IP", "24000"))
 API_RATE_PER_KEY = int(os.environ.get("GOODWORD_API_RATE_PER_KEY", "12000"))
+
+# Outgoing mail (email shares): EMAIL_URL names the server (core/email_url.py); unset, mails
+# are printed on stdout by the console backend and nothing leaves the machine.
+_email = parse_email_url(os.environ.get("EMAIL_URL") or "console://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _email.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = _email.get("EMAIL_TIMEOUT", 10.0)
+DEFAULT_FROM_EMAIL = os.environ.get("GOODWORD_EMAIL_FROM", "Goodword <noreply@localhost>")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -4,7 +4,7 @@ from django.urls import include, path
 from goodword.api.v2.api import api
 from goodword.core.health import healthz, readyz
 from goodword.observability.views import metrics
-from goodword.offers.views import short_link
+from goodword.offers.views import short_link, unsubscribe
 
 urlpatterns = [
     path("api/v2/", api.urls),
@@ -13,5 +13,6 @@ urlpatterns = [
     path("metrics", metrics),
     path("admin/", admin.site.urls),
     path("x/<str:code>", short_link, name="short-link"),
+    path("unsubscribe/<str:token>", unsubscribe, name="unsubscribe"),
     path("portal/", include("goodword.portal.urls")),
 ]

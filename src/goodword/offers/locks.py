@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from goodword.offers.models import Claim
+from goodword.offers.models import AdvocateOffer, Claim
 
 
 def claim_lock(*, offer_id: int, visitor_uuid: uuid.UUID) -> Claim | None:
@@ -16,3 +16,9 @@ def claim_lock(*, offer_id: int, visitor_uuid: uuid.UUID) -> Claim | None:
         .order_by("pk")
         .first()
     )
+
+
+def offer_lock(*, offer_id: int) -> AdvocateOffer | None:
+    """The offer, locked until the transaction ends: email shares of one offer are judged
+    (previously sent, the daily limit) one at a time."""
+    return AdvocateOffer.objects.select_for_update().filter(pk=offer_id).first()

@@ -82,16 +82,38 @@ class Share(models.Model):
     offer = models.ForeignKey(AdvocateOffer, on_delete=models.CASCADE, related_name="shares")
     channel = models.CharField(max_length=50)
     link = models.ForeignKey(ShortLink, on_delete=models.SET_NULL, null=True, blank=True)
+    # An email share's mail as the advocate wrote it (blank: the default wording), and whether
+    # it reminds recipients who were sent the offer before.
+    subject = models.CharField(max_length=255, blank=True, default="")
+    message = models.TextField(blank=True, default="")
+    reminder = models.BooleanField(default=False)
     created_at = models.DateTimeField()
 
     def __str__(self) -> str:
         return f"{self.offer_id}/{self.channel}"
 
 
+class RecipientStatus(models.TextChoices):
+    QUEUED = "queued"  # the worker sends it
+    SENT = "sent"
+    SKIPPED = "skipped"  # unsubscribed by the time it was to go out
+    FAILED = "failed"  # the mail server refused it, or every retry failed
+
+
+# Recipients who got nothing attribute nothing (share_email).
+NOT_MAILED = (RecipientStatus.SKIPPED, RecipientStatus.FAILED)
+
+
 class ShareRecipient(models.Model):
     site = models.ForeignKey(Site, on_delete=models.CASCADE, db_index=False)
     share = models.ForeignKey(Share, on_delete=models.CASCADE, related_name="recipients")
     email = models.CharField(max_length=254)
+    status = models.CharField(
+        max_length=8, choices=RecipientStatus.choices, default=RecipientStatus.SENT
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True, default="")
 
     class Meta:
         indexes = [models.Index(fields=["site", "email"], name="sharerecipient_site_email_idx")]

@@ -85,6 +85,8 @@ def _export(person: Person) -> dict[str, Any]:
                 "offer_id": s.offer_id,
                 "channel": s.channel,
                 "shared_at": s.created_at,
+                "subject": s.subject or None,
+                "message": s.message or None,
                 "recipients": [r.email for r in s.recipients.all()],
             }
             for s in shares
@@ -123,10 +125,21 @@ def _erase(subject: Subject) -> dict[str, int]:
     )
     changed = claims.update(ip_address=None, user_agent="", gated_phone=None)
     claims.filter(gated_email__in=emails).update(gated_email=subject.replacement_email)
+    # A mail server's refusal can quote the address: the recipient's last error goes too.
     recipients = ShareRecipient.objects.filter(site_id=site, email__in=emails).update(
-        email=subject.replacement_email
+        email=subject.replacement_email, last_error=""
     )
-    return {"offers": offers, "claims": changed, "share_recipients": recipients}
+    # What an advocate wrote in their email shares is theirs, and may name them or their friends.
+    shares = Share.objects.filter(site_id=site, offer_id__in=subject.ids(OFFER)).exclude(
+        subject="", message=""
+    )
+    written = shares.update(subject="", message="")
+    return {
+        "offers": offers,
+        "claims": changed,
+        "share_recipients": recipients,
+        "share_messages": written,
+    }
 
 
 register("offers", traces=_traces, export=_export, erase=_erase)

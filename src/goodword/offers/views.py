@@ -7,11 +7,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from goodword.core.http import client_ip
 from goodword.core.outage import UNAVAILABLE, outage, unavailable_response
 from goodword.core.validators import email_normalise
+from goodword.offers.mail import unsubscribe_token_read
 from goodword.offers.models import LinkKind
 from goodword.offers.services import (
     ResolvedLink,
@@ -22,6 +24,7 @@ from goodword.offers.services import (
     link_resolve,
     link_url,
 )
+from goodword.people.services import person_unsubscribe
 
 VISITOR_COOKIE = "gw_vuuid"
 COOKIE_AGE = 365 * 24 * 3600
@@ -151,3 +154,19 @@ def _show_page(request: HttpRequest, resolved: ResolvedLink) -> HttpResponse:
             "advocate_name": resolved.offer.advocate.first_name or resolved.offer.advocate.email,
         },
     )
+
+
+@csrf_exempt  # the signed token is the credential; mail clients' one-click POST has no cookie
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in every share mail. GET asks (link checkers and previews open links without
+    anyone deciding anything); POST, from the page's button or a mail client's one-click
+    unsubscribe (RFC 8058), unsubscribes the address through the People service."""
+    found = unsubscribe_token_read(token)
+    if found is None:
+        return render(request, "offers/unsubscribe.html", {"invalid": True}, status=404)
+    site_id, email = found
+    if request.method == "POST":
+        person_unsubscribe(site_id=site_id, person_slug=email)
+        return render(request, "offers/unsubscribe.html", {"done": True, "email": email})
+    return render(request, "offers/unsubscribe.html", {"email": email})

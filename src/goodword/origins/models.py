@@ -109,6 +109,12 @@ class Origin(models.Model):
         ]
         indexes = [
             models.Index(fields=["site", "email"], name="origin_site_email_idx"),
+            # The Traffic Sources API walks the distinct values of this index.
+            models.Index(
+                fields=["site", "traffic_source"],
+                condition=models.Q(traffic_source__isnull=False),
+                name="origin_site_traffic_idx",
+            ),
         ]
 
     def __str__(self) -> str:

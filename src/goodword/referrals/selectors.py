@@ -13,12 +13,13 @@ from goodword.campaigns.models import Campaign
 from goodword.core.db import cast, fetch, is_postgres
 from goodword.coupons.models import Coupon
 from goodword.fraud.policies import Party, ReferralFacts
-from goodword.offers.models import AdvocateOffer, Claim, Share, ShareRecipient
+from goodword.offers.models import NOT_MAILED, AdvocateOffer, Claim, Share, ShareRecipient
 from goodword.origins.models import Origin
 from goodword.people.models import Person
 from goodword.referrals.attribution import IP_WINDOW, Candidate, OfferFacts
 from goodword.referrals.models import Referral, ReferralStatus
 
+_NOT_MAILED = ", ".join(f"'{status}'" for status in NOT_MAILED)
 _PER_METHOD = 20  # candidates per method; the most recent win anyway
 
 _OFFER_COLS = "o.id, o.campaign_id, o.advocate_id, o.expires_at, c.status, c.starts_at, c.ends_at"
@@ -119,7 +120,8 @@ def attribution_candidates(*, site_id: int, origin: Origin, phone: str | None) -
         _part(
             "share_email",
             f"{r_t} r JOIN {s_t} s ON s.id = r.share_id JOIN {o_t} o ON o.id = s.offer_id",
-            "r.site_id = %s AND r.email = %s",
+            # A recipient whose mail was skipped or refused never got the offer.
+            f"r.site_id = %s AND r.email = %s AND r.status NOT IN ({_NOT_MAILED})",
             "s.created_at",
             "CAST(NULL AS BIGINT)",
             "r.email",

@@ -23,7 +23,7 @@ from goodword.webhooks.types import Subject, SubjectKind
 
 if TYPE_CHECKING:
     from goodword.campaigns.program import CampaignInfo
-    from goodword.offers.models import AdvocateOffer, Claim, Share
+    from goodword.offers.models import AdvocateOffer, Claim, Share, ShareRecipient
     from goodword.origins.models import Origin
     from goodword.people.models import Person
 
@@ -60,8 +60,8 @@ def offer_signup_emit(*, offer: AdvocateOffer, campaign: CampaignInfo) -> int:
     )
 
 
-def post_share_emit(*, share: Share, campaign: CampaignInfo, share_link: str) -> int:
-    """An advocate shared their offer on a channel."""
+def post_share_emit(*, share: Share, campaign: CampaignInfo, share_link: str | None) -> int:
+    """An advocate shared their offer on a channel (`share_link` only for social channels)."""
 
     def build() -> dict[str, Any]:
         recipients = [r.email for r in share.recipients.all()] if share.pk else []
@@ -91,6 +91,22 @@ def unsubscribe_emit(*, person: Person) -> int:
         HookType.UNSUBSCRIBE,
         Subject(SubjectKind.PERSON, person.pk),
         lambda: payloads.unsubscribe_payload(person),
+    )
+
+
+def check_unsubscribe_emit(
+    *, recipient: ShareRecipient, person: Person, campaign: CampaignInfo, email_type: str
+) -> int:
+    """An email is about to go to `person` (a recipient of an email share): the merchant is
+    asked whether they unsubscribed on its side. The sender reads the answer
+    (webhooks.selectors.check_unsubscribe_answer) before it sends."""
+    return _emit(
+        recipient.site_id,
+        HookType.CHECK_UNSUBSCRIBE,
+        Subject(SubjectKind.SHARE_RECIPIENT, recipient.pk),
+        lambda: payloads.check_unsubscribe_payload(
+            campaign=campaign, recipient=person, email_type=email_type
+        ),
     )
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from goodword.core.cache import TTLCache
+from goodword.core.clock import now
 from goodword.webhooks.models import (
     Delivery,
     DeliveryAttempt,
@@ -12,7 +16,7 @@ from goodword.webhooks.models import (
     HookType,
     Subscription,
 )
-from goodword.webhooks.types import Subject
+from goodword.webhooks.types import Subject, SubjectKind
 
 HOOKS_CACHE_SECONDS = 5.0
 
@@ -93,3 +97,44 @@ def delivery_log(
         }
         for d in deliveries
     ]
+
+
+@dataclass(frozen=True)
+class CheckAnswer:
+    """The merchant's answer to `check_unsubscribe_web_hook` about one recipient. `waiting`:
+    a delivery is still pending; `unsubscribed`: a delivered answer's JSON said
+    `"unsubscribed": true`. No subscription, a failed delivery or an answer without that
+    field: not waiting, not unsubscribed."""
+
+    waiting: bool
+    unsubscribed: bool
+    retry_at: datetime | None = None
+
+
+def check_unsubscribe_answer(*, site_id: int, recipient_id: int) -> CheckAnswer:
+    subject = Subject(SubjectKind.SHARE_RECIPIENT, recipient_id).key
+    deliveries = list(
+        Delivery.objects.filter(
+            site_id=site_id, hook_type=HookType.CHECK_UNSUBSCRIBE, subject=subject
+        ).values_list("id", "status", "next_attempt_at")
+    )
+    pending = [d for d in deliveries if d[1] == DeliveryStatus.PENDING]
+    delivered = [d[0] for d in deliveries if d[1] == DeliveryStatus.DELIVERED]
+    bodies = DeliveryAttempt.objects.filter(
+        delivery_id__in=delivered, outcome=DeliveryStatus.DELIVERED
+    ).values_list("response_body", flat=True)
+    if any(_says_unsubscribed(body) for body in bodies):
+        return CheckAnswer(waiting=False, unsubscribed=True)
+    if pending:
+        return CheckAnswer(
+            waiting=True, unsubscribed=False, retry_at=min(d[2] or now() for d in pending)
+        )
+    return CheckAnswer(waiting=False, unsubscribed=False)
+
+
+def _says_unsubscribed(body: str) -> bool:
+    try:
+        document = json.loads(body or "null")
+    except ValueError:
+        return False
+    return isinstance(document, dict) and document.get("unsubscribed") is True

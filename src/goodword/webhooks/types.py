@@ -31,6 +31,7 @@ class SubjectKind(StrEnum):
     ORIGIN = "origin"
     CLAIM = "claim"
     PERSON = "person"
+    SHARE_RECIPIENT = "share_recipient"
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from django.conf import settings
 from ninja import NinjaAPI
 
 from goodword.api.v2 import (
+    campaigns,
     errors,
     offers,
     origin_batches,
@@ -13,6 +14,7 @@ from goodword.api.v2 import (
     people,
     referrals,
     rewards,
+    shares,
     trace,
 )
 from goodword.api.v2.auth import ApiKeyAuth
@@ -35,6 +37,8 @@ api.add_router("", offers.router)
 api.add_router("", people.router)
 api.add_router("", rewards.router)
 api.add_router("", trace.router)
+api.add_router("", campaigns.router)
+api.add_router("", shares.router)
 
 if settings.BENCH_FLOOR_ENDPOINT:
     from goodword.api.floor.views import router as floor_router

@@ -6,7 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from goodword.api.v2.envelope import format_time
+from goodword.campaigns.models import Campaign
+from goodword.campaigns.program import CampaignInfo
+from goodword.offers.email_shares import EmailShareResult
 from goodword.offers.models import Share
+from goodword.offers.offer_claims import OfferClaimResult
 from goodword.offers.services import OfferView, link_url
 from goodword.origins.models import Origin, OriginType
 from goodword.people.models import Person
@@ -215,3 +219,63 @@ def referral_json(referral: Referral) -> dict[str, Any]:
 # The API shows a reward and a coupon exactly as the domain describes them to merchants.
 reward_json = reward_wire
 coupon_json = coupon_wire
+
+
+def campaign_json(campaign: Campaign | CampaignInfo, *, is_active: bool) -> dict[str, Any]:
+    """A campaign as the Campaigns API and shares show it; `is_active`: running now."""
+    tags = campaign.tags if isinstance(campaign, CampaignInfo) else campaign.tags or []
+    joinable = (
+        campaign.joinable
+        if isinstance(campaign, CampaignInfo)
+        else campaign.joinable_category_names or []
+    )
+    return {
+        "slug": campaign.slug,
+        "is_active": is_active,
+        "appearance": "inline",
+        "id": campaign.id,
+        "joinable_category_names": list(joinable),
+        "name": campaign.name,
+        "origin_max_age": None,
+        "origin_min_age": None,
+        "status": campaign.status,
+        "tag_names": list(tags),
+        "live_period": {
+            "starts_at": format_time(campaign.starts_at),
+            "ends_at": format_time(campaign.ends_at),
+        },
+    }
+
+
+def email_share_result_json(result: EmailShareResult) -> dict[str, Any]:
+    """The answer to an email share: each listed address judged, and what was queued."""
+    verdicts = result.recipients
+    currently = result.currently_sent
+    return {
+        "success": currently > 0
+        if not result.validation_only
+        else any(v.sharable for v in verdicts.values()),
+        "validation_only": result.validation_only,
+        "stats": {
+            "currently_sent": currently,
+            "currently_not_sent": len(verdicts) - currently,
+            "previously_sent": sum(1 for v in verdicts.values() if v.previously_sent),
+            "total_sent": result.total_sent,
+            "sent_limit_exceeded": result.limit_exceeded,
+            "left_emails": result.left_emails,
+            "advocate_blocked": result.advocate_blocked,
+        },
+        "recipients": {address: v.as_dict() for address, v in verdicts.items()},
+        "reward": reward_json(result.reward) if result.reward is not None else None,
+        "rewards": [reward_json(r) for r in result.rewards],
+    }
+
+
+def offer_claim_json(result: OfferClaimResult) -> dict[str, Any]:
+    return {
+        "friend_reward": reward_json(result.friend_reward)
+        if result.friend_reward is not None
+        else None,
+        "friend_unredeem_reason": result.unredeem_reason,
+        "friend_human_unredeem_reason": result.human_unredeem_reason,
+    }
