@@ -32,6 +32,7 @@ from goodword.fraud.policies import (
 )
 from goodword.fraud.screening import DETAIL_NAMES
 from goodword.origins.models import Origin
+from goodword.people.briefs import person_brief_build
 from goodword.people.models import Person
 from goodword.referrals import selectors
 from goodword.referrals.models import Referral, ReferralStatus, TrackMethod
@@ -149,11 +150,7 @@ def facts_record(facts: ReferralFacts) -> dict[str, Any]:
 
 def _person(person: Person, facts: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": person.pk,
-        "email": person.email,
-        "first_name": person.first_name,
-        "last_name": person.last_name,
-        "phone_number": person.phone_number,
+        **person_brief_build(person=person),
         "customer_id": person.customer_id,
         "username": person.username,
         "facts": facts,

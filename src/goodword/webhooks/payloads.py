@@ -20,6 +20,7 @@ from goodword.campaigns.program import CampaignInfo
 from goodword.coupons.models import CouponList
 from goodword.offers.models import AdvocateOffer, Claim, Share
 from goodword.origins.models import Origin, OriginType
+from goodword.people.briefs import person_brief_build
 from goodword.people.models import Person
 
 REWARD_KEYS = (
@@ -139,10 +140,7 @@ def person_payload(person: Person | None) -> dict[str, Any] | None:
         return None
     fields = _person_fields(person)
     return {
-        "first_name": fields["first_name"],
-        "last_name": fields["last_name"],
-        "email": person.email,
-        "phone_number": person.phone_number,
+        **person_brief_build(person=person, with_id=False),
         "username": fields["username"],
         "customer_id": person.customer_id,
         **{k: fields[k] for k in _PERSON_TAIL},

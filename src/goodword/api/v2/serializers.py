@@ -9,6 +9,7 @@ from goodword.api.v2.envelope import format_time
 from goodword.offers.models import Share
 from goodword.offers.services import OfferView, link_url
 from goodword.origins.models import Origin, OriginType
+from goodword.people.briefs import person_brief_build
 from goodword.people.models import Person
 from goodword.referrals.models import Referral
 from goodword.rewards.models import RewardStatus
@@ -150,13 +151,7 @@ def person_json(
 
 
 def person_brief(person: Person) -> dict[str, Any]:
-    return {
-        "email": person.email,
-        "first_name": person.first_name,
-        "id": person.pk,
-        "last_name": person.last_name,
-        "phone_number": person.phone_number,
-    }
+    return person_brief_build(person=person)
 
 
 def referral_json(referral: Referral) -> dict[str, Any]:
