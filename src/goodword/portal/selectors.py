@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from goodword.campaigns.program import program_for
@@ -186,11 +186,7 @@ def _coupon_matches(*, site_id: int, currency: str, code: str) -> list[Match]:
             )
         )
     if coupon.coupon is not None:
-        for claim in (
-            Claim.objects.select_related("offer__advocate")
-            .filter(site_id=site_id, friend_coupon_code=code)
-            .order_by("-id")[:MAX_MATCHES]
-        ):
+        for claim in _recent_claims(site_id=site_id, friend_coupon_code=code):
             matches.append(
                 Match(
                     "coupon code",
@@ -204,13 +200,18 @@ def _coupon_matches(*, site_id: int, currency: str, code: str) -> list[Match]:
     return matches
 
 
+def _recent_claims(*, site_id: int, **match: Any) -> QuerySet[Claim]:
+    """The site's latest claims that match, with the advocate whose link was clicked."""
+    return (
+        Claim.objects.select_related("offer__advocate")
+        .filter(site_id=site_id, **match)
+        .order_by("-id")[:MAX_MATCHES]
+    )
+
+
 def _visitor_matches(*, site_id: int, visitor: uuidlib.UUID) -> list[Match]:
     matches: list[Match] = []
-    for claim in (
-        Claim.objects.select_related("offer__advocate")
-        .filter(site_id=site_id, visitor_uuid=visitor)
-        .order_by("-id")[:MAX_MATCHES]
-    ):
+    for claim in _recent_claims(site_id=site_id, visitor_uuid=visitor):
         matches.append(
             Match(
                 "visitor uuid",
