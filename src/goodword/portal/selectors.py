@@ -241,6 +241,18 @@ def coupon_pools(*, site_id: int) -> list[CouponList]:
 # ---- the person page ------------------------------------------------------------------------
 
 
+def _count_per_offer(model: type[Claim] | type[Share]) -> Coalesce:
+    """A subquery counting `model`'s rows of each offer (0 for none), to annotate offers with."""
+    rows = (
+        model.objects.filter(offer_id=OuterRef("pk"))
+        .order_by()
+        .values("offer_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows), 0)
+
+
 def person_page(*, site_id: int, person_id: int) -> dict[str, Any]:
     """A person with their origins, offers (links, clicks, shares), referrals both ways,
     rewards, webhook deliveries about them and staff actions on them. Nine queries."""
@@ -252,26 +264,10 @@ def person_page(*, site_id: int, person_id: int) -> dict[str, Any]:
         .filter(site_id=site_id, person_id=person.pk)
         .order_by("-id")[:PAGE_ROWS]
     )
-    claims = (
-        Claim.objects.filter(offer_id=OuterRef("pk"))
-        .order_by()
-        .values("offer_id")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    shares = (
-        Share.objects.filter(offer_id=OuterRef("pk"))
-        .order_by()
-        .values("offer_id")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
     offers = list(
         AdvocateOffer.objects.select_related("campaign")
         .filter(site_id=site_id, advocate_id=person.pk)
-        .annotate(
-            claim_count=Coalesce(Subquery(claims), 0), share_count=Coalesce(Subquery(shares), 0)
-        )
+        .annotate(claim_count=_count_per_offer(Claim), share_count=_count_per_offer(Share))
         .order_by("-id")[:PAGE_ROWS]
     )
     program = program_for(site_id)
