@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import signal
 import subprocess
@@ -13,6 +12,16 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
+
+from goodword.core.cli import (
+    add_command,
+    add_group,
+    add_json_option,
+    add_limit_option,
+    add_slug_argument,
+    print_json,
+    table,
+)
 
 DEMO_SLUG = "demo"
 T = TypeVar("T")
@@ -23,10 +32,6 @@ def _setup() -> None:
     import django
 
     django.setup()
-
-
-def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, default=str))
 
 
 class CommandError(Exception):
@@ -72,6 +77,10 @@ class Progress:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    """create or update the database tables
+
+    Create or update the database tables (run after every upgrade)."""
+
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=args.verbosity)
@@ -105,6 +114,11 @@ def port_check(host: str, port: int) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    """serve the HTTP API with a production WSGI server
+
+    Serve the API, claim links and /metrics. Stateless: run as many as you like behind a
+    load balancer (docs/deployment.md)."""
+
     port_check(args.host, args.port)
     if args.server == "gunicorn":
         os.execvp(  # noqa: S606 - replaces this process with the chosen server
@@ -228,6 +242,11 @@ def _mail_target(settings: Any) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """first run: migrate, make a demo site, print its key, serve with a worker
+
+    For a laptop: migrate, create the demo site with a small live program, print its API
+    key (kept in GOODWORD_VAR_DIR/demo_api_key) and serve with a worker beside the server."""
+
     from django.conf import settings
 
     port_check(args.host, args.port)
@@ -274,6 +293,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    """run background jobs (attribution, approvals, rewards, webhooks)
+
+    Claim due jobs from the database and run them until stopped (SIGTERM or Ctrl-C finish
+    the current batch). Run as many as you like on PostgreSQL."""
+
     from goodword.worker.loop import Worker
 
     if args.metrics_port is not None:
@@ -282,14 +306,6 @@ def cmd_worker(args: argparse.Namespace) -> int:
         serve_worker_metrics(args.metrics_port, args.metrics_host)
     Worker(batch=args.batch, poll=args.poll, concurrency=args.concurrency).run(once=args.once)
     return 0
-
-
-def _table(headers: list[str], rows: list[list[Any]]) -> str:
-    cells = [headers, *[[str(c) for c in row] for row in rows]]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    return "\n".join(
-        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in cells
-    )
 
 
 KIND_COLUMNS = ("due", "running", "scheduled", "failed", "oldest_due_age_seconds")
@@ -305,7 +321,7 @@ def status_text(status: dict[str, Any]) -> str:
     if status["by_kind"]:
         lines += [
             "",
-            _table(
+            table(
                 ["kind", "due", "running", "scheduled", "failed", "oldest due (s)"],
                 [[k, *(v[c] for c in KIND_COLUMNS)] for k, v in status["by_kind"].items()],
             ),
@@ -320,7 +336,7 @@ def status_text(status: dict[str, Any]) -> str:
     lines += ["", "coupon pools:" + ("" if pools else " none")]
     if pools:
         lines.append(
-            _table(
+            table(
                 ["site", "list", "available", "claimed", "taken/hour"],
                 [
                     [p[k] for k in ("site_slug", "coupon_list", "available", "claimed")]
@@ -333,11 +349,16 @@ def status_text(status: dict[str, Any]) -> str:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    """job backlog, oldest due job, webhook deliveries and coupon pools
+
+    What the workers have to do and how far behind they are, webhook deliveries by status
+    and coupon pool levels: the numbers /metrics exports."""
+
     from goodword.observability.selectors import ops_status
 
     status = ops_status()
     if args.json:
-        _print_json(status)
+        print_json(status)
     else:
         print(status_text(status))
     return 0
@@ -368,39 +389,48 @@ def _wait_for_batch(site: Any, batch_id: int, timeout: float) -> int:
             break
         if time.monotonic() > deadline:
             progress.done()
-            _print_json(report)
+            print_json(report)
             raise CommandError(
                 f"batch {batch_id} still has {report['pending']} rows pending after "
                 f"{timeout:g} s: is a `goodword worker` running?"
             )
         time.sleep(0.2)
     progress.done()
-    _print_json(report)
+    print_json(report)
     return 0 if report["status"] != "stalled" else 1
 
 
 def cmd_batches(args: argparse.Namespace) -> int:
+    """a site's recent batch imports: counts, status and each row's error
+
+    A site's recent batches (POST /api/v2/origins/batch/...), newest first, as JSON;
+    --wait ID follows one batch until every row is stored or refused."""
+
     from goodword.origins.batches import origin_batch_list
     from goodword.sites.selectors import site_get
 
     site = site_get(slug=args.slug)
     if args.wait is not None:
         return _wait_for_batch(site, args.wait, args.timeout)
-    _print_json({"site_slug": site.slug, "batches": origin_batch_list(site=site, limit=args.limit)})
+    print_json({"site_slug": site.slug, "batches": origin_batch_list(site=site, limit=args.limit)})
     return 0
 
 
 def cmd_site_list(args: argparse.Namespace) -> int:
+    """every site with its currency, active keys and campaigns
+
+    Every site: slug, name, currency, active keys, campaigns, created."""
+
     from goodword.sites.selectors import site_list
 
     sites = site_list()
     if args.json:
-        _print_json({"sites": sites})
+        print_json({"sites": sites})
     elif not sites:
         print("no sites yet: `goodword site create SLUG` or `goodword config apply FILE`")
     else:
         print(
-            _table(
+            table(
                 ["slug", "name", "currency", "active keys", "campaigns", "created"],
                 [
                     [
@@ -416,11 +446,15 @@ def cmd_site_list(args: argparse.Namespace) -> int:
 
 
 def cmd_site_create(args: argparse.Namespace) -> int:
+    """create a site; prints its first API key once
+
+    Create a site and print its first API key (shown once, stored hashed)."""
+
     from goodword.sites.services import site_create
 
     issued = site_create(slug=args.slug, name=args.name, currency=args.currency)
     site = issued.api_key.site
-    _print_json(
+    print_json(
         {
             "site_slug": site.slug,
             "name": site.name,
@@ -432,21 +466,26 @@ def cmd_site_create(args: argparse.Namespace) -> int:
 
 
 def cmd_site_keys(args: argparse.Namespace) -> int:
+    """list a site's keys, or create or revoke one
+
+    List a site's API keys by prefix (never the keys), create one (shown once) or revoke
+    one."""
+
     from goodword.sites.selectors import api_key_list, site_get
     from goodword.sites.services import api_key_create, api_key_revoke
 
     site = site_get(slug=args.slug)
     if args.create:
         issued = api_key_create(site=site, name=args.name or "")
-        _print_json(
+        print_json(
             {"site_slug": site.slug, "api_key": issued.raw_key, "prefix": issued.api_key.prefix}
         )
         return 0
     if args.revoke:
         key = api_key_revoke(site=site, prefix=args.revoke)
-        _print_json({"site_slug": site.slug, "revoked": key.prefix, "revoked_at": key.revoked_at})
+        print_json({"site_slug": site.slug, "revoked": key.prefix, "revoked_at": key.revoked_at})
         return 0
-    _print_json(
+    print_json(
         {
             "site_slug": site.slug,
             "keys": [
@@ -465,6 +504,11 @@ def cmd_site_keys(args: argparse.Namespace) -> int:
 
 
 def cmd_config_apply(args: argparse.Namespace) -> int:
+    """create or update a site from a YAML or JSON file (docs/configuration.md)
+
+    Create or update a site from a file, in one transaction: all of it or nothing. Prints
+    the changes (and a new site's API key) as JSON."""
+
     from goodword.config.formats import document_parse, format_for
     from goodword.config.schema import ConfigInvalid
     from goodword.config.services import config_apply
@@ -501,11 +545,15 @@ def cmd_config_apply(args: argparse.Namespace) -> int:
             "warnings": report.warnings,
         }
     )
-    _print_json(out)
+    print_json(out)
     return 0
 
 
 def cmd_config_export(args: argparse.Namespace) -> int:
+    """write a site's configuration in the same format
+
+    Write a site's configuration; applying it back changes nothing."""
+
     from goodword.config.formats import document_dump, format_for
     from goodword.config.selectors import config_export
     from goodword.sites.selectors import site_get
@@ -526,6 +574,13 @@ def cmd_config_export(args: argparse.Namespace) -> int:
 
 
 def cmd_coupons_import(args: argparse.Namespace) -> int:
+    """add codes from a CSV (a `code` column, or one code per line)
+
+    Add single-use codes to a pool list (a coupon list without a static code)
+    from a CSV file: either a header row with a `code` column (other columns are
+    ignored) or one code per line without a header. Codes the site already has are
+    counted as duplicates; all or nothing, safe to re-run."""
+
     from goodword.coupons.selectors import coupon_list_get
     from goodword.coupons.services import coupon_codes_from_csv
     from goodword.rewards.services import coupons_import_and_pay_waiting
@@ -546,7 +601,7 @@ def cmd_coupons_import(args: argparse.Namespace) -> int:
         return 2
     finally:
         progress.done()
-    _print_json(
+    print_json(
         {
             "site_slug": site.slug,
             "coupon_list": coupon_list.identifier,
@@ -558,6 +613,12 @@ def cmd_coupons_import(args: argparse.Namespace) -> int:
 
 
 def cmd_staff_add(args: argparse.Namespace) -> int:
+    """create or update a portal user with a role on a site; prints a new user's
+    one-time password
+
+    Create a portal user, or give an existing one a role on a site. A new user gets a
+    one-time password, printed once, unless --password-stdin gives one."""
+
     from goodword.portal.staff import staff_add
 
     password = None
@@ -582,18 +643,26 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
     if added.password is not None:
         out["password"] = added.password
         out["note"] = "shown once: give it to the user, who changes it at /portal/password/"
-    _print_json(out)
+    print_json(out)
     return 0
 
 
 def cmd_staff_list(args: argparse.Namespace) -> int:
+    """portal users with their sites and roles
+
+    List portal users with their sites and roles."""
+
     from goodword.portal.staff import staff_list
 
-    _print_json({"staff": staff_list(site_slug=args.site)})
+    print_json({"staff": staff_list(site_slug=args.site)})
     return 0
 
 
 def cmd_manage(args: argparse.Namespace) -> int:
+    """run a Django management command (e.g. createsuperuser)
+
+    Run a Django management command: goodword manage COMMAND [ARGS]."""
+
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["goodword manage", *args.rest])
@@ -628,16 +697,6 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _json_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--json", action="store_true", help="print JSON for scripts instead of a table"
-    )
-
-
-def _slug(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("slug", help="the site's slug (`goodword site list` shows them)")
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="goodword",
@@ -648,39 +707,98 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser(
-        "migrate",
-        help="create or update the database tables",
-        description="Create or update the database tables (run after every upgrade).",
-    )
+    p = add_command(sub, "migrate", cmd_migrate)
     p.add_argument("--verbosity", type=int, default=1, help="0 quiet, 1 normal, 2 more")
-    p.set_defaults(func=cmd_migrate)
-
-    p = sub.add_parser(
-        "serve",
-        help="serve the HTTP API with a production WSGI server",
-        description="Serve the API, claim links and /metrics. Stateless: run as many as you "
-        "like behind a load balancer (docs/deployment.md).",
+    _serve_options(add_command(sub, "serve", cmd_serve))
+    _serve_options(add_command(sub, "run", cmd_run))
+    _worker_options(add_command(sub, "worker", cmd_worker))
+    add_json_option(add_command(sub, "status", cmd_status))
+    p = add_command(sub, "batches", cmd_batches)
+    add_slug_argument(p)
+    add_limit_option(p, "batches")
+    p.add_argument(
+        "--wait",
+        type=int,
+        metavar="BATCH_ID",
+        help="wait for this batch (the API answers with its batch_id) and print its report",
     )
-    _serve_options(p)
-    p.set_defaults(func=cmd_serve)
-
-    p = sub.add_parser(
-        "run",
-        help="first run: migrate, make a demo site, print its key, serve with a worker",
-        description="For a laptop: migrate, create the demo site with a small live program, "
-        "print its API key (kept in GOODWORD_VAR_DIR/demo_api_key) and serve with a worker "
-        "beside the server.",
+    p.add_argument(
+        "--timeout", type=float, default=600, help="seconds --wait waits at most (default 600)"
     )
-    _serve_options(p)
-    p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser(
-        "worker",
-        help="run background jobs (attribution, approvals, rewards, webhooks)",
-        description="Claim due jobs from the database and run them until stopped (SIGTERM or "
-        "Ctrl-C finish the current batch). Run as many as you like on PostgreSQL.",
+    site = add_group(
+        sub,
+        "site",
+        help="list and create sites, manage their API keys",
+        description="Sites (one merchant's program each) and their API keys.",
     )
+    p = add_command(site, "create", cmd_site_create)
+    p.add_argument("slug", help="the new site's slug, the `site_slug` of API requests")
+    p.add_argument("--name", help="display name (default: the slug)")
+    p.add_argument("--currency", default="USD", help="ISO 4217 currency (default USD)")
+    p = add_command(site, "keys", cmd_site_keys)
+    add_slug_argument(p)
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--create", action="store_true", help="create a key (shown once)")
+    group.add_argument("--revoke", metavar="PREFIX", help="revoke the key with this prefix")
+    p.add_argument("--name", help="a label for a new key")
+    add_json_option(add_command(site, "list", cmd_site_list))
+
+    config = add_group(
+        sub,
+        "config",
+        help="apply or export a site's configuration file",
+        description="A site's program as a YAML or JSON file (docs/configuration.md).",
+    )
+    p = add_command(config, "apply", cmd_config_apply)
+    p.add_argument("file", help="the configuration file (.yml, .yaml or .json)")
+    p.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
+    p = add_command(config, "export", cmd_config_export)
+    add_slug_argument(p)
+    p.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+    p.add_argument(
+        "--format", choices=["yaml", "json"], help="default: from --output's extension, else yaml"
+    )
+
+    coupons = add_group(
+        sub,
+        "coupons",
+        help="manage single-use coupon codes",
+        description="Single-use coupon codes of a site's pool lists.",
+    )
+    p = add_command(
+        coupons,
+        "import",
+        cmd_coupons_import,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="An example file:\n\n  code\n  FRIEND-0001\n  FRIEND-0002\n",
+    )
+    add_slug_argument(p)
+    p.add_argument("list", help="the pool list's identifier (its `identifier` in the config)")
+    p.add_argument("file", help="the CSV file")
+
+    staff = add_group(
+        sub,
+        "staff",
+        help="portal users: who may log in to which site, as what",
+        description="Staff accounts of the customer-service portal (/portal/): each user has a "
+        "role per site (viewer reads; agent approves, voids, unblocks, creates referrals and "
+        "keeps the blocklist; manager also sees settings, API keys and coupon imports).",
+    )
+    _staff_add_options(add_command(staff, "add", cmd_staff_add))
+    p = add_command(staff, "list", cmd_staff_list)
+    p.add_argument("--site", help="only this site's staff")
+
+    from goodword.webhooks.cli import add_parser as add_webhooks_parser
+
+    add_webhooks_parser(sub)
+
+    p = add_command(sub, "manage", cmd_manage, add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="the command and its arguments")
+    return parser
+
+
+def _worker_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--once", action="store_true", help="run what is due, then exit (cron)")
     p.add_argument("--batch", type=int, default=100, help="jobs claimed at a time (default 100)")
     p.add_argument(
@@ -704,136 +822,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="0.0.0.0",  # noqa: S104 - scraped from another machine
         help="address for --metrics-port (default all)",
     )
-    p.set_defaults(func=cmd_worker)
 
-    p = sub.add_parser(
-        "status",
-        help="job backlog, oldest due job, webhook deliveries and coupon pools",
-        description="What the workers have to do and how far behind they are, webhook "
-        "deliveries by status and coupon pool levels: the numbers /metrics exports.",
-    )
-    _json_option(p)
-    p.set_defaults(func=cmd_status)
 
-    p = sub.add_parser(
-        "batches",
-        help="a site's recent batch imports: counts, status and each row's error",
-        description="A site's recent batches (POST /api/v2/origins/batch/...), newest first, "
-        "as JSON; --wait ID follows one batch until every row is stored or refused.",
-    )
-    _slug(p)
-    p.add_argument("--limit", type=int, default=20, help="how many batches, newest first")
-    p.add_argument(
-        "--wait",
-        type=int,
-        metavar="BATCH_ID",
-        help="wait for this batch (the API answers with its batch_id) and print its report",
-    )
-    p.add_argument(
-        "--timeout", type=float, default=600, help="seconds --wait waits at most (default 600)"
-    )
-    p.set_defaults(func=cmd_batches)
-
-    site = sub.add_parser(
-        "site",
-        help="list and create sites, manage their API keys",
-        description="Sites (one merchant's program each) and their API keys.",
-    )
-    site_sub = site.add_subparsers(dest="site_command", required=True, metavar="SUBCOMMAND")
-    p = site_sub.add_parser(
-        "create",
-        help="create a site; prints its first API key once",
-        description="Create a site and print its first API key (shown once, stored hashed).",
-    )
-    p.add_argument("slug", help="the new site's slug, the `site_slug` of API requests")
-    p.add_argument("--name", help="display name (default: the slug)")
-    p.add_argument("--currency", default="USD", help="ISO 4217 currency (default USD)")
-    p.set_defaults(func=cmd_site_create)
-    p = site_sub.add_parser(
-        "keys",
-        help="list a site's keys, or create or revoke one",
-        description="List a site's API keys by prefix (never the keys), create one (shown "
-        "once) or revoke one.",
-    )
-    _slug(p)
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--create", action="store_true", help="create a key (shown once)")
-    group.add_argument("--revoke", metavar="PREFIX", help="revoke the key with this prefix")
-    p.add_argument("--name", help="a label for a new key")
-    p.set_defaults(func=cmd_site_keys)
-    p = site_sub.add_parser(
-        "list",
-        help="every site with its currency, active keys and campaigns",
-        description="Every site: slug, name, currency, active keys, campaigns, created.",
-    )
-    _json_option(p)
-    p.set_defaults(func=cmd_site_list)
-
-    config = sub.add_parser(
-        "config",
-        help="apply or export a site's configuration file",
-        description="A site's program as a YAML or JSON file (docs/configuration.md).",
-    )
-    config_sub = config.add_subparsers(dest="config_command", required=True, metavar="SUBCOMMAND")
-    p = config_sub.add_parser(
-        "apply",
-        help="create or update a site from a YAML or JSON file (docs/configuration.md)",
-        description="Create or update a site from a file, in one transaction: all of it or "
-        "nothing. Prints the changes (and a new site's API key) as JSON.",
-    )
-    p.add_argument("file", help="the configuration file (.yml, .yaml or .json)")
-    p.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
-    p.set_defaults(func=cmd_config_apply)
-    p = config_sub.add_parser(
-        "export",
-        help="write a site's configuration in the same format",
-        description="Write a site's configuration; applying it back changes nothing.",
-    )
-    _slug(p)
-    p.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
-    p.add_argument(
-        "--format", choices=["yaml", "json"], help="default: from --output's extension, else yaml"
-    )
-    p.set_defaults(func=cmd_config_export)
-
-    coupons = sub.add_parser(
-        "coupons",
-        help="manage single-use coupon codes",
-        description="Single-use coupon codes of a site's pool lists.",
-    )
-    coupons_sub = coupons.add_subparsers(
-        dest="coupons_command", required=True, metavar="SUBCOMMAND"
-    )
-    p = coupons_sub.add_parser(
-        "import",
-        help="add codes from a CSV (a `code` column, or one code per line)",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Add single-use codes to a pool list (a coupon list without a static code)\n"
-        "from a CSV file: either a header row with a `code` column (other columns are\n"
-        "ignored) or one code per line without a header. Codes the site already has are\n"
-        "counted as duplicates; all or nothing, safe to re-run.",
-        epilog="An example file:\n\n  code\n  FRIEND-0001\n  FRIEND-0002\n",
-    )
-    _slug(p)
-    p.add_argument("list", help="the pool list's identifier (its `identifier` in the config)")
-    p.add_argument("file", help="the CSV file")
-    p.set_defaults(func=cmd_coupons_import)
-
-    staff = sub.add_parser(
-        "staff",
-        help="portal users: who may log in to which site, as what",
-        description="Staff accounts of the customer-service portal (/portal/): each user has a "
-        "role per site (viewer reads; agent approves, voids, unblocks, creates referrals and "
-        "keeps the blocklist; manager also sees settings, API keys and coupon imports).",
-    )
-    staff_sub = staff.add_subparsers(dest="staff_command", required=True)
-    p = staff_sub.add_parser(
-        "add",
-        help="create or update a portal user with a role on a site; prints a new user's "
-        "one-time password",
-        description="Create a portal user, or give an existing one a role on a site. A new "
-        "user gets a one-time password, printed once, unless --password-stdin gives one.",
-    )
+def _staff_add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("email", help="the staff member's email, which is also their login")
     p.add_argument("--site", required=True, help="the site's slug")
     p.add_argument(
@@ -853,28 +844,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="give an existing user a new one-time password (printed once)",
     )
-    p.set_defaults(func=cmd_staff_add)
-    p = staff_sub.add_parser(
-        "list",
-        help="portal users with their sites and roles",
-        description="List portal users with their sites and roles.",
-    )
-    p.add_argument("--site", help="only this site's staff")
-    p.set_defaults(func=cmd_staff_list)
-
-    from goodword.webhooks.cli import add_parser as add_webhooks_parser
-
-    add_webhooks_parser(sub)
-
-    p = sub.add_parser(
-        "manage",
-        help="run a Django management command (e.g. createsuperuser)",
-        description="Run a Django management command: goodword manage COMMAND [ARGS].",
-        add_help=False,
-    )
-    p.add_argument("rest", nargs=argparse.REMAINDER, help="the command and its arguments")
-    p.set_defaults(func=cmd_manage)
-    return parser
 
 
 def _join_option_values(argv: list[str]) -> list[str]:

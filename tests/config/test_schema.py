@@ -1284,7 +1284,8 @@ def test_a_broken_document_is_refused_with_every_error_in_its_place(data):
         if isinstance(node, dict) and data.draw(st.booleans()):
             del node[key]
         else:
-            node[key] = data.draw(BROKEN_VALUES)
+            # a copy: the sampled values are shared, and one put inside itself makes a cycle
+            node[key] = copy.deepcopy(data.draw(BROKEN_VALUES))
 
     # when it is validated, it is either a program or refused with places and messages
     try:

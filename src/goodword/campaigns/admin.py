@@ -1,26 +1,19 @@
 from django.contrib import admin
-from django.db import models
 
 from goodword.campaigns.models import Campaign, Incentive
+from goodword.core.admin import HTTPS_URL_FIELDS
 
 # Campaigns and incentives are written by `goodword config apply`; the admin
 # shows them, and an edit here lasts until the site's file is applied again.
+
+# What an incentive gives, and for what: the columns of both of its views.
+_TERMS = ("reason", "incentive_type", "amount", "amount_type", "currency", "coupon_list")
 
 
 class IncentiveInline(admin.TabularInline):
     model = Incentive
     extra = 0
-    fields = (
-        "identifier",
-        "reason",
-        "incentive_type",
-        "amount",
-        "amount_type",
-        "currency",
-        "coupon_list",
-        "description",
-        "criteria",
-    )
+    fields = ("identifier", *_TERMS, "description", "criteria")
 
 
 @admin.register(Campaign)
@@ -31,21 +24,12 @@ class CampaignAdmin(admin.ModelAdmin):
     list_select_related = ("site",)
     readonly_fields = ("created_at", "updated_at")
     inlines = (IncentiveInline,)
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    formfield_overrides = HTTPS_URL_FIELDS
 
 
 @admin.register(Incentive)
 class IncentiveAdmin(admin.ModelAdmin):
-    list_display = (
-        "identifier",
-        "campaign",
-        "reason",
-        "incentive_type",
-        "amount",
-        "amount_type",
-        "currency",
-        "coupon_list",
-    )
+    list_display = ("identifier", "campaign", *_TERMS)
     list_filter = ("campaign__site", "reason", "incentive_type")
     search_fields = ("identifier", "campaign__slug", "description")
     list_select_related = ("campaign", "coupon_list")

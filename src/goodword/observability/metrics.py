@@ -89,6 +89,16 @@ def connect_signals() -> None:
     )
 
 
+# The job backlog's gauges, one per column of `jobs_by_kind`: goodword_jobs_<key>.
+JOB_GAUGES = {
+    "due": "Jobs due now and not yet done",
+    "scheduled": "Jobs waiting for a later time",
+    "running": "Jobs a worker holds a lease on",
+    "failed": "Jobs given up after their last attempt (parked for an operator)",
+    "oldest_due_age_seconds": "How long the oldest due job has waited past its time",
+}
+
+
 class DatabaseCollector(Collector):
     """Gauges read at scrape time from the shared database."""
 
@@ -99,27 +109,8 @@ class DatabaseCollector(Collector):
 
         kinds = jobs_by_kind()
         families = {
-            "due": GaugeMetricFamily(
-                "goodword_jobs_due", "Jobs due now and not yet done, by kind.", labels=["kind"]
-            ),
-            "scheduled": GaugeMetricFamily(
-                "goodword_jobs_scheduled",
-                "Jobs waiting for a later time, by kind.",
-                labels=["kind"],
-            ),
-            "running": GaugeMetricFamily(
-                "goodword_jobs_running", "Jobs a worker holds a lease on, by kind.", labels=["kind"]
-            ),
-            "failed": GaugeMetricFamily(
-                "goodword_jobs_failed",
-                "Jobs given up after their last attempt (parked for an operator), by kind.",
-                labels=["kind"],
-            ),
-            "oldest_due_age_seconds": GaugeMetricFamily(
-                "goodword_jobs_oldest_due_age_seconds",
-                "How long the oldest due job has waited past its time, by kind.",
-                labels=["kind"],
-            ),
+            key: GaugeMetricFamily(f"goodword_jobs_{key}", f"{what}, by kind.", labels=["kind"])
+            for key, what in JOB_GAUGES.items()
         }
         for kind, row in kinds.items():
             for key, family in families.items():

@@ -1,26 +1,7 @@
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from goodword.core.admin import ReadOnlyAdmin
 from goodword.offers.models import AdvocateOffer, Claim, Share, ShareRecipient, ShortLink, Visitor
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """For inspection only. These rows are the engine's record of what happened (offers, clicks,
-    shares, referrals and their audit trail); changing one here would skip the rules and the
-    event rows that go with every change, so staff act through the portal and the API."""
-
-    show_full_result_count = False  # big tables: no COUNT(*) per page
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(AdvocateOffer)

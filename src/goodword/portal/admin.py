@@ -6,8 +6,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from goodword.core.admin import ReadOnlyAdmin
 from goodword.core.clock import now
-from goodword.offers.admin import ReadOnlyAdmin
 from goodword.portal.forms import AdminLoginForm
 from goodword.portal.models import AuditEntry, StaffMembership
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from goodword.core.clock import now
+from goodword.core.paging import newest_first_page
 from goodword.portal.access import Staff
 from goodword.portal.models import AuditEntry
 
@@ -61,9 +62,4 @@ def audit_page(
     qs: QuerySet[AuditEntry] = AuditEntry.objects.filter(site_id=site_id)
     if object_type:
         qs = qs.filter(object_type=object_type)
-    if before_id is not None:
-        qs = qs.filter(id__lt=before_id)
-    rows = list(qs.order_by("-id")[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (rows[-1].pk if more and rows else None)
+    return newest_first_page(qs, before_id=before_id, limit=limit)

@@ -20,6 +20,7 @@ from django.db.models import Q, QuerySet
 from goodword.campaigns.program import forget_program
 from goodword.core.clock import now
 from goodword.core.errors import DomainError, NotFound, ValidationFailed
+from goodword.core.paging import newest_first_page
 from goodword.fraud.blocklist import Blocklist, validate_entry
 from goodword.origins.models import Origin
 from goodword.people.models import Person
@@ -120,12 +121,7 @@ def blocklist_page(
 ) -> tuple[list[BlocklistEntry], int | None]:
     """The site's entries, newest first, a page at a time (keyset on id). One query."""
     qs = BlocklistEntry.objects.filter(site_id=site_id)
-    if before_id is not None:
-        qs = qs.filter(id__lt=before_id)
-    rows = list(qs.order_by("-id")[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (rows[-1].pk if more and rows else None)
+    return newest_first_page(qs, before_id=before_id, limit=limit)
 
 
 def _forget_on_commit(site_id: int) -> None:

@@ -28,7 +28,7 @@ from goodword.portal.keyset import cursor_make, cursor_read
 from goodword.portal.models import Role
 from goodword.portal.services import PAST, referral_act
 from goodword.referrals.models import Referral, ReferralStatus, TrackMethod
-from goodword.referrals.resolution import approval_settings, resolution
+from goodword.referrals.resolution import approval_settings, referral_resolution
 
 QUEUE_PAGE = 50
 # More than this many referrals in one bulk action is refused: one transaction each, inside
@@ -232,12 +232,7 @@ def queue_page(
     for referral in referrals:
         due = None
         if queue in WAITING:
-            found = resolution(
-                status=referral.status,
-                settings=settings,
-                origin_at=referral.origin.occurred_at,
-                status_since=referral.updated_at,
-            )
+            found = referral_resolution(referral, settings)
             if found is not None:
                 due = {"to_status": found.to_status, "due_at": found.due_at}
         campaign = program.campaign(referral.campaign_id)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from goodword.campaigns.program import program_for
@@ -186,11 +186,7 @@ def _coupon_matches(*, site_id: int, currency: str, code: str) -> list[Match]:
             )
         )
     if coupon.coupon is not None:
-        for claim in (
-            Claim.objects.select_related("offer__advocate")
-            .filter(site_id=site_id, friend_coupon_code=code)
-            .order_by("-id")[:MAX_MATCHES]
-        ):
+        for claim in _recent_claims(site_id=site_id, friend_coupon_code=code):
             matches.append(
                 Match(
                     "coupon code",
@@ -204,13 +200,18 @@ def _coupon_matches(*, site_id: int, currency: str, code: str) -> list[Match]:
     return matches
 
 
+def _recent_claims(*, site_id: int, **match: Any) -> QuerySet[Claim]:
+    """The site's latest claims that match, with the advocate whose link was clicked."""
+    return (
+        Claim.objects.select_related("offer__advocate")
+        .filter(site_id=site_id, **match)
+        .order_by("-id")[:MAX_MATCHES]
+    )
+
+
 def _visitor_matches(*, site_id: int, visitor: uuidlib.UUID) -> list[Match]:
     matches: list[Match] = []
-    for claim in (
-        Claim.objects.select_related("offer__advocate")
-        .filter(site_id=site_id, visitor_uuid=visitor)
-        .order_by("-id")[:MAX_MATCHES]
-    ):
+    for claim in _recent_claims(site_id=site_id, visitor_uuid=visitor):
         matches.append(
             Match(
                 "visitor uuid",
@@ -240,6 +241,18 @@ def coupon_pools(*, site_id: int) -> list[CouponList]:
 # ---- the person page ------------------------------------------------------------------------
 
 
+def _count_per_offer(model: type[Claim] | type[Share]) -> Coalesce:
+    """A subquery counting `model`'s rows of each offer (0 for none), to annotate offers with."""
+    rows = (
+        model.objects.filter(offer_id=OuterRef("pk"))
+        .order_by()
+        .values("offer_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows), 0)
+
+
 def person_page(*, site_id: int, person_id: int) -> dict[str, Any]:
     """A person with their origins, offers (links, clicks, shares), referrals both ways,
     rewards, webhook deliveries about them and staff actions on them. Nine queries."""
@@ -251,26 +264,10 @@ def person_page(*, site_id: int, person_id: int) -> dict[str, Any]:
         .filter(site_id=site_id, person_id=person.pk)
         .order_by("-id")[:PAGE_ROWS]
     )
-    claims = (
-        Claim.objects.filter(offer_id=OuterRef("pk"))
-        .order_by()
-        .values("offer_id")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    shares = (
-        Share.objects.filter(offer_id=OuterRef("pk"))
-        .order_by()
-        .values("offer_id")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
     offers = list(
         AdvocateOffer.objects.select_related("campaign")
         .filter(site_id=site_id, advocate_id=person.pk)
-        .annotate(
-            claim_count=Coalesce(Subquery(claims), 0), share_count=Coalesce(Subquery(shares), 0)
-        )
+        .annotate(claim_count=_count_per_offer(Claim), share_count=_count_per_offer(Share))
         .order_by("-id")[:PAGE_ROWS]
     )
     program = program_for(site_id)

@@ -13,6 +13,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import QuerySet
 
 from goodword.core.clock import now
 from goodword.core.errors import DomainError, ValidationFailed
@@ -125,22 +126,22 @@ def login_locked_for(*, username: str, ip_address: str | None) -> timedelta | No
     """How long logins for this account name (or from this address) stay refused, or None."""
     since = now() - LOCK_WINDOW
     name = username.strip().lower()
-    recent = list(
-        LoginFailure.objects.filter(username=name, created_at__gte=since)
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)[:LOCK_FAILURES]
+    locked = _lock_left(
+        LoginFailure.objects.filter(username=name, created_at__gte=since), LOCK_FAILURES
     )
-    if len(recent) >= LOCK_FAILURES:
-        return recent[0] + LOCK_WINDOW - now()
-    if ip_address:
-        by_ip = list(
-            LoginFailure.objects.filter(ip_address=ip_address, created_at__gte=since)
-            .order_by("-created_at")
-            .values_list("created_at", flat=True)[:LOCK_IP_FAILURES]
+    if locked is None and ip_address:
+        locked = _lock_left(
+            LoginFailure.objects.filter(ip_address=ip_address, created_at__gte=since),
+            LOCK_IP_FAILURES,
         )
-        if len(by_ip) >= LOCK_IP_FAILURES:
-            return by_ip[0] + LOCK_WINDOW - now()
-    return None
+    return locked
+
+
+def _lock_left(failures: QuerySet[LoginFailure], most: int) -> timedelta | None:
+    """With `most` failures in the window, logins stay refused until the latest of them is
+    LOCK_WINDOW old."""
+    recent = list(failures.order_by("-created_at").values_list("created_at", flat=True)[:most])
+    return recent[0] + LOCK_WINDOW - now() if len(recent) >= most else None
 
 
 def login_failed(*, username: str, ip_address: str | None) -> None:

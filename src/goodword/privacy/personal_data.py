@@ -1,5 +1,6 @@
-"""The person row itself, and Django's admin log (staff may have edited the person in /admin/):
-the holders of this app. The other apps register theirs in their own `personal_data` modules."""
+"""The person row itself, Django's admin log (staff may have edited the person in /admin/) and
+the shared rate-limit counters (keyed by a visitor's IP address): the holders of this app. The
+other apps register theirs in their own `personal_data` modules."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from django.contrib.admin.models import LogEntry
 
+from goodword.core.models import RateCounter
 from goodword.people.models import Person
 from goodword.privacy.registry import (
     EMAIL,
@@ -68,5 +70,14 @@ def _erase_admin_log(subject: Subject) -> dict[str, int]:
     return {"admin_log": scrub_rows(rows, ["object_repr", "change_message"], subject.scrubber)}
 
 
+def _erase_rate_counters(subject: Subject) -> dict[str, int]:
+    # A counter only says how often an address or visitor hit a limit within a short window:
+    # dropping it at most lets that visitor in once more, so the rows go rather than being
+    # rewritten.
+    deleted, _ = RateCounter.objects.filter(subject.contains_any("key")).delete()
+    return {"rate_counters": deleted}
+
+
 register("people", traces=_traces, export=_export, erase=_erase)
 register("admin_log", erase=_erase_admin_log)
+register("rate_counters", erase=_erase_rate_counters)

@@ -1,27 +1,14 @@
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
-from goodword.offers.admin import ReadOnlyAdmin
+from goodword.core.admin import ReadOnlyAdmin, ReadOnlyInline
 from goodword.referrals.models import Referral, ReferralEvent
 
 
-class ReferralEventInline(admin.TabularInline):
+class ReferralEventInline(ReadOnlyInline):
     model = ReferralEvent
-    extra = 0
     fields = ("created_at", "from_status", "to_status", "actor", "actor_detail", "reason")
     readonly_fields = fields
     ordering = ("created_at", "id")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Referral)

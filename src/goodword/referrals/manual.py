@@ -12,18 +12,16 @@ from collections.abc import Callable
 from django.db import transaction
 
 from goodword.campaigns.program import program_for
-from goodword.core.clock import now
 from goodword.core.errors import DomainError, NotFound
 from goodword.fraud.policies import ALL_POLICIES
 from goodword.fraud.screening import screen
 from goodword.offers.models import AdvocateOffer
 from goodword.referrals import selectors
-from goodword.referrals.models import Referral, ReferralEvent, ReferralStatus, TrackMethod
-from goodword.referrals.resolution import approval_settings, resolution
+from goodword.referrals.models import Referral, ReferralStatus, TrackMethod
 from goodword.referrals.services import (
     ActorRef,
     origin_by_slug,
-    referral_insert,
+    referral_store_new,
     settle_attribution,
 )
 from goodword.referrals.trace import facts_record
@@ -71,7 +69,6 @@ def referral_create_manual(
             "cannot refer their own origin.",
         )
     program = program_for(site.id)
-    stamp = now()
     method = TrackMethod.FORCE_MANUALLY_GENERATED if force else TrackMethod.MANUALLY_GENERATED
     attribution: dict[str, object] = {
         "kind": "attribution",
@@ -102,44 +99,23 @@ def referral_create_manual(
         reason = f"created by hand; {verdict.details}" if verdict.details else "created by hand"
     if note:
         reason = f"{reason}: {note}"
-    campaign = program.campaign(offer.campaign_id)
-    referral = Referral(
-        site_id=site.id,
-        campaign_id=offer.campaign_id,
-        offer_id=offer.pk,
-        claim_id=None,
-        advocate_id=offer.advocate_id,
-        friend_id=origin.person_id,
-        origin_id=origin.pk,
-        track_method=method,
-        status=status,
-        subtotal=origin.subtotal,
-        fraud_policies_status=policies_status,
-        fraud_details=details,
-        fraud_evidence=evidence,
-        qa_generated=campaign is not None and campaign.status == "Test",
-        created_at=stamp,
-        updated_at=stamp,
-    )
-    event = ReferralEvent(
-        site_id=site.id,
-        from_status=ReferralStatus.IN_PROGRESS,
-        to_status=status,
-        actor=actor.kind,
-        actor_detail=actor.detail,
-        reason=reason[:500],
-        created_at=stamp,
-    )
-    due = resolution(
-        status=status,
-        settings=approval_settings(program),
-        origin_at=origin.occurred_at,
-        status_since=stamp,
-    )
     with transaction.atomic():
-        if not referral_insert(
-            referral=referral, event=event, resolve_at=due.due_at if due is not None else None
-        ):
+        referral, stored = referral_store_new(
+            program=program,
+            origin=origin,
+            offer_id=offer.pk,
+            campaign_id=offer.campaign_id,
+            advocate_id=offer.advocate_id,
+            claim_id=None,
+            track_method=method,
+            status=status,
+            policies_status=policies_status,
+            details=details,
+            evidence=evidence,
+            actor=actor,
+            reason=reason[:500],
+        )
+        if not stored:
             raise DomainError(
                 "origin_already_referred",
                 f"{origin.slug} was referred a moment ago; an origin is referred only once.",

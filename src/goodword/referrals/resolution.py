@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from goodword.campaigns.program import Program
+    from goodword.referrals.models import Referral
 
 
 @dataclass(frozen=True)
@@ -60,4 +61,14 @@ def approval_settings(program: Program) -> ApprovalSettings:
         delay_seconds=program.approval_delay_seconds,
         flagged_resolution=program.flagged_resolution,
         flagged_delay_seconds=program.flagged_delay_seconds,
+    )
+
+
+def referral_resolution(referral: Referral, settings: ApprovalSettings) -> Resolution | None:
+    """`resolution` of a stored referral (with its origin loaded): what it is now, since when."""
+    return resolution(
+        status=referral.status,
+        settings=settings,
+        origin_at=referral.origin.occurred_at,
+        status_since=referral.updated_at,
     )

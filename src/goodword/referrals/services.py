@@ -80,8 +80,6 @@ def referral_for_origin(
         origin=origin, offer_id=match.offer.offer_id, claim_id=match.claim_id
     )
     verdict = screen(facts, actions=program.policy_actions, blocklist=program.blocklist)
-    campaign = program.campaign(match.offer.campaign_id)
-    stamp = now()
     # The facts the policies compared are kept with the verdict: the portal and the trace
     # endpoint explain the decision from what was known then, not from what is known later.
     evidence = [
@@ -89,45 +87,87 @@ def referral_for_origin(
         *(dict(e) for e in verdict.evidence),
         facts_record(facts),
     ]
-    referral = Referral(
-        site_id=site.id,
-        campaign_id=match.offer.campaign_id,
+    referral, stored = referral_store_new(
+        program=program,
+        origin=origin,
         offer_id=match.offer.offer_id,
-        claim_id=match.claim_id,
+        campaign_id=match.offer.campaign_id,
         advocate_id=match.offer.advocate_id,
-        friend_id=origin.person_id,
-        origin_id=origin.pk,
+        claim_id=match.claim_id,
         track_method=match.method,
         status=verdict.status,
+        policies_status=verdict.policies_status(),
+        details=verdict.details,
+        evidence=evidence,
+        actor=ENGINE,
+        reason=verdict.details or f"attributed by {match.method}",
+    )
+    if not stored:
+        # The same origin was attributed concurrently: the first referral stands.
+        return Referral.objects.get(origin_id=origin.pk)
+    rewards_sync(referrals=[referral])
+    return referral
+
+
+def referral_store_new(
+    *,
+    program: Program,
+    origin: Origin,
+    offer_id: int,
+    campaign_id: int,
+    advocate_id: int,
+    claim_id: int | None,
+    track_method: str,
+    status: str,
+    policies_status: dict[str, Any],
+    details: str | None,
+    evidence: list[dict[str, Any]],
+    actor: ActorRef,
+    reason: str,
+) -> tuple[Referral, bool]:
+    """A new referral of `origin` (found by attribution or made by hand), stored with its first
+    event (from In Progress to `status`) and, when the site's approval settings give it a time,
+    the job that resolves it by itself. The referral, and False when the origin already had
+    one (`referral_insert`)."""
+    campaign = program.campaign(campaign_id)
+    stamp = now()
+    referral = Referral(
+        site_id=origin.site_id,
+        campaign_id=campaign_id,
+        offer_id=offer_id,
+        claim_id=claim_id,
+        advocate_id=advocate_id,
+        friend_id=origin.person_id,
+        origin_id=origin.pk,
+        track_method=track_method,
+        status=status,
         subtotal=origin.subtotal,
-        fraud_policies_status=verdict.policies_status(),
-        fraud_details=verdict.details,
+        fraud_policies_status=policies_status,
+        fraud_details=details,
         fraud_evidence=evidence,
         qa_generated=campaign is not None and campaign.status == "Test",
         created_at=stamp,
         updated_at=stamp,
     )
     event = ReferralEvent(
-        site_id=site.id,
+        site_id=origin.site_id,
         from_status=ReferralStatus.IN_PROGRESS,
-        to_status=verdict.status,
-        actor=Actor.ENGINE,
-        reason=verdict.details or f"attributed by {match.method}",
+        to_status=status,
+        actor=actor.kind,
+        actor_detail=actor.detail,
+        reason=reason,
         created_at=stamp,
     )
     due = resolution(
-        status=verdict.status,
+        status=status,
         settings=approval_settings(program),
         origin_at=origin.occurred_at,
         status_since=stamp,
     )
-    if not referral_insert(
+    stored = referral_insert(
         referral=referral, event=event, resolve_at=due.due_at if due is not None else None
-    ):
-        # The same origin was attributed concurrently: the first referral stands.
-        return Referral.objects.get(origin_id=origin.pk)
-    rewards_sync(referrals=[referral])
-    return referral
+    )
+    return referral, stored
 
 
 _RESOLVE_JOB_VALUES = queue.job_insert_values(

@@ -32,10 +32,11 @@ from goodword.fraud.policies import (
 )
 from goodword.fraud.screening import DETAIL_NAMES
 from goodword.origins.models import Origin
+from goodword.people.briefs import person_brief_build
 from goodword.people.models import Person
 from goodword.referrals import selectors
 from goodword.referrals.models import Referral, ReferralStatus, TrackMethod
-from goodword.referrals.resolution import approval_settings, resolution
+from goodword.referrals.resolution import approval_settings, referral_resolution
 from goodword.referrals.transitions import FINAL
 from goodword.rewards.models import Reward
 from goodword.webhooks.models import Delivery
@@ -149,11 +150,7 @@ def facts_record(facts: ReferralFacts) -> dict[str, Any]:
 
 def _person(person: Person, facts: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": person.pk,
-        "email": person.email,
-        "first_name": person.first_name,
-        "last_name": person.last_name,
-        "phone_number": person.phone_number,
+        **person_brief_build(person=person),
         "customer_id": person.customer_id,
         "username": person.username,
         "facts": facts,
@@ -396,12 +393,7 @@ def _automatic(referral: Referral, program: Any) -> tuple[dict[str, Any] | None,
     if referral.status in FINAL:
         return None, f"The referral is {referral.status}: nothing more happens to it."
     settings = approval_settings(program)
-    due = resolution(
-        status=referral.status,
-        settings=settings,
-        origin_at=referral.origin.occurred_at,
-        status_since=referral.updated_at,
-    )
+    due = referral_resolution(referral, settings)
     if due is not None:
         return {"to_status": due.to_status, "due_at": due.due_at, "reason": due.reason}, None
     if referral.status == ReferralStatus.BLOCKED:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from goodword.offers.admin import ReadOnlyAdmin
+from goodword.core.admin import ReadOnlyAdmin
 from goodword.rewards.models import Reward
 
 

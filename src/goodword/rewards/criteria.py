@@ -149,6 +149,50 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
+def _judged(rule: str, evidence: dict[str, Any], ok: bool, why: str) -> _Check:
+    """`passed`, or `failed` with `why` as the reason."""
+    if ok:
+        return _Check(rule, "passed", evidence)
+    return _Check(rule, "failed", evidence, why)
+
+
+def _not_applicable(rule: str, evidence: dict[str, Any], note: str) -> _Check:
+    evidence["note"] = note
+    return _Check(rule, "not_applicable", evidence)
+
+
+def _subtotal_bound(
+    rule: str, name: str, bound: Decimal, subtotal: Decimal | None, ok: bool, side: str
+) -> _Check:
+    evidence: dict[str, Any] = {name: _money(bound), "subtotal": _money(subtotal)}
+    if subtotal is None:
+        return _not_applicable(rule, evidence, "no subtotal to compare")
+    return _judged(
+        rule, evidence, ok, NOT_MET + f"subtotal {subtotal} is {side} the {name} {bound}"
+    )
+
+
+def _referrals_bound(
+    rule: str, name: str, bound: int, referrals: int, ok: bool, side: str
+) -> _Check:
+    return _judged(
+        rule,
+        {name: bound, "advocate_referrals": referrals},
+        ok,
+        NOT_MET + f"the advocate has {_plural(referrals, 'referral')}, {side} the {name} {bound}",
+    )
+
+
+def _cap(rule: str, cap: int, counted: str, given: int, during: str = "") -> _Check:
+    return _judged(
+        rule,
+        {"cap": cap, counted: given},
+        given < cap,
+        CAP_REACHED + f"the advocate already has {_plural(given, 'such reward')}{during}, "
+        f"the most allowed is {cap}",
+    )
+
+
 # ---------------------------------------------------------------- the rules
 
 
@@ -157,14 +201,13 @@ def _new_customer(c: Criteria, f: RewardFacts) -> _Check | None:
         return None
     evidence: dict[str, Any] = {"required": True, "friend_new_customer": f.friend_new_customer}
     if f.friend_new_customer is None:
-        evidence["note"] = "no friend, or not known whether the friend bought before"
-        return _Check("new_customer", "not_applicable", evidence)
-    if f.friend_new_customer:
-        return _Check("new_customer", "passed", evidence)
-    return _Check(
+        return _not_applicable(
+            "new_customer", evidence, "no friend, or not known whether the friend bought before"
+        )
+    return _judged(
         "new_customer",
-        "failed",
         evidence,
+        f.friend_new_customer,
         NOT_MET + "the friend has bought before, and only new customers qualify",
     )
 
@@ -172,89 +215,52 @@ def _new_customer(c: Criteria, f: RewardFacts) -> _Check | None:
 def _subtotal_min(c: Criteria, f: RewardFacts) -> _Check | None:
     if c.subtotal_min is None:
         return None
-    evidence: dict[str, Any] = {"minimum": _money(c.subtotal_min), "subtotal": _money(f.subtotal)}
-    if f.subtotal is None:
-        evidence["note"] = "no subtotal to compare"
-        return _Check("subtotal_min", "not_applicable", evidence)
-    if f.subtotal >= c.subtotal_min:
-        return _Check("subtotal_min", "passed", evidence)
-    return _Check(
-        "subtotal_min",
-        "failed",
-        evidence,
-        NOT_MET + f"subtotal {f.subtotal} is below the minimum {c.subtotal_min}",
-    )
+    ok = f.subtotal is not None and f.subtotal >= c.subtotal_min
+    return _subtotal_bound("subtotal_min", "minimum", c.subtotal_min, f.subtotal, ok, "below")
 
 
 def _subtotal_max(c: Criteria, f: RewardFacts) -> _Check | None:
     if c.subtotal_max is None:
         return None
-    evidence: dict[str, Any] = {"maximum": _money(c.subtotal_max), "subtotal": _money(f.subtotal)}
-    if f.subtotal is None:
-        evidence["note"] = "no subtotal to compare"
-        return _Check("subtotal_max", "not_applicable", evidence)
-    if f.subtotal <= c.subtotal_max:
-        return _Check("subtotal_max", "passed", evidence)
-    return _Check(
-        "subtotal_max",
-        "failed",
-        evidence,
-        NOT_MET + f"subtotal {f.subtotal} is above the maximum {c.subtotal_max}",
-    )
+    ok = f.subtotal is not None and f.subtotal <= c.subtotal_max
+    return _subtotal_bound("subtotal_max", "maximum", c.subtotal_max, f.subtotal, ok, "above")
 
 
 def _referrals_min(c: Criteria, f: RewardFacts) -> _Check | None:
     if c.referrals_min is None:
         return None
-    evidence = {"minimum": c.referrals_min, "advocate_referrals": f.advocate_referrals}
-    if f.advocate_referrals >= c.referrals_min:
-        return _Check("referrals_min", "passed", evidence)
-    return _Check(
-        "referrals_min",
-        "failed",
-        evidence,
-        NOT_MET + f"the advocate has {_plural(f.advocate_referrals, 'referral')}, "
-        f"below the minimum {c.referrals_min}",
+    ok = f.advocate_referrals >= c.referrals_min
+    return _referrals_bound(
+        "referrals_min", "minimum", c.referrals_min, f.advocate_referrals, ok, "below"
     )
 
 
 def _referrals_max(c: Criteria, f: RewardFacts) -> _Check | None:
     if c.referrals_max is None:
         return None
-    evidence = {"maximum": c.referrals_max, "advocate_referrals": f.advocate_referrals}
-    if f.advocate_referrals <= c.referrals_max:
-        return _Check("referrals_max", "passed", evidence)
-    return _Check(
-        "referrals_max",
-        "failed",
-        evidence,
-        NOT_MET + f"the advocate has {_plural(f.advocate_referrals, 'referral')}, "
-        f"above the maximum {c.referrals_max}",
+    ok = f.advocate_referrals <= c.referrals_max
+    return _referrals_bound(
+        "referrals_max", "maximum", c.referrals_max, f.advocate_referrals, ok, "above"
     )
 
 
 def _reward_uniqueness(c: Criteria, f: RewardFacts) -> _Check | None:
     if c.reward_uniqueness == "once_per_friend":
-        evidence = {"uniqueness": c.reward_uniqueness, "given_to_friend": f.given_to_friend}
-        if f.given_to_friend < 1:
-            return _Check("reward_uniqueness", "passed", evidence)
-        return _Check(
-            "reward_uniqueness",
-            "failed",
-            evidence,
-            NOT_MET + "the advocate already has this reward for this friend (once per friend)",
+        counted, given, why = (
+            "given_to_friend",
+            f.given_to_friend,
+            "the advocate already has this reward for this friend (once per friend)",
         )
-    if c.reward_uniqueness == "once_per_advocate":
-        evidence = {"uniqueness": c.reward_uniqueness, "given_total": f.given_total}
-        if f.given_total < 1:
-            return _Check("reward_uniqueness", "passed", evidence)
-        return _Check(
-            "reward_uniqueness",
-            "failed",
-            evidence,
-            NOT_MET + "the advocate already has this reward (once per advocate)",
+    elif c.reward_uniqueness == "once_per_advocate":
+        counted, given, why = (
+            "given_total",
+            f.given_total,
+            "the advocate already has this reward (once per advocate)",
         )
-    return None
+    else:
+        return None
+    evidence = {"uniqueness": c.reward_uniqueness, counted: given}
+    return _judged("reward_uniqueness", evidence, given < 1, NOT_MET + why)
 
 
 def _friend_event_category(c: Criteria, f: RewardFacts) -> _Check | None:
@@ -268,29 +274,28 @@ def _friend_event_category(c: Criteria, f: RewardFacts) -> _Check | None:
         "event_category": f.event_category,
     }
     if f.reason not in FRIEND_ORIGIN_REASONS:
-        evidence["note"] = f"applies only to referrer and referred rewards, not {f.reason}"
-        return _Check("friend_event_category", "not_applicable", evidence)
-    if f.origin_type == "Event" and f.event_category == wanted:
-        return _Check("friend_event_category", "passed", evidence)
+        return _not_applicable(
+            "friend_event_category",
+            evidence,
+            f"applies only to referrer and referred rewards, not {f.reason}",
+        )
     if f.origin_type == "Event":
         why = f"the friend's event category is {f.event_category!r}, not {wanted!r}"
     elif f.origin_type is None:
         why = f"there is no friend's event; only an event of category {wanted!r} qualifies"
     else:
         why = f"the friend's origin is a {f.origin_type}, not an event of category {wanted!r}"
-    return _Check("friend_event_category", "failed", evidence, NOT_MET + why)
+    ok = f.origin_type == "Event" and f.event_category == wanted
+    return _judged("friend_event_category", evidence, ok, NOT_MET + why)
 
 
 def _offer_not_expired(c: Criteria, f: RewardFacts) -> _Check | None:
     if not c.offer_not_expired:
         return None
-    evidence = {"required": True, "offer_expired": f.offer_expired}
-    if not f.offer_expired:
-        return _Check("offer_not_expired", "passed", evidence)
-    return _Check(
+    return _judged(
         "offer_not_expired",
-        "failed",
-        evidence,
+        {"required": True, "offer_expired": f.offer_expired},
+        not f.offer_expired,
         NOT_MET + "the advocate's offer had expired",
     )
 
@@ -298,30 +303,18 @@ def _offer_not_expired(c: Criteria, f: RewardFacts) -> _Check | None:
 def _cap_total(c: Criteria, f: RewardFacts) -> _Check | None:
     if c.cap_total is None:
         return None
-    evidence = {"cap": c.cap_total, "given_total": f.given_total}
-    if f.given_total < c.cap_total:
-        return _Check("cap_total", "passed", evidence)
-    return _Check(
-        "cap_total",
-        "failed",
-        evidence,
-        CAP_REACHED + f"the advocate already has {_plural(f.given_total, 'such reward')}, "
-        f"the most allowed is {c.cap_total}",
-    )
+    return _cap("cap_total", c.cap_total, "given_total", f.given_total)
 
 
 def _cap_per_month(c: Criteria, f: RewardFacts) -> _Check | None:
     if c.cap_per_month is None:
         return None
-    evidence = {"cap": c.cap_per_month, "given_this_month": f.given_this_month}
-    if f.given_this_month < c.cap_per_month:
-        return _Check("cap_per_month", "passed", evidence)
-    return _Check(
+    return _cap(
         "cap_per_month",
-        "failed",
-        evidence,
-        CAP_REACHED + f"the advocate already has {_plural(f.given_this_month, 'such reward')} "
-        f"this month (UTC), the most allowed is {c.cap_per_month}",
+        c.cap_per_month,
+        "given_this_month",
+        f.given_this_month,
+        " this month (UTC)",
     )
 
 

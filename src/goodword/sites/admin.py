@@ -1,6 +1,6 @@
 from django.contrib import admin
-from django.db import models
 
+from goodword.core.admin import HTTPS_URL_FIELDS
 from goodword.sites.models import ApiKey, BlocklistEntry, FraudSettings, Site, SiteSettings
 
 
@@ -27,7 +27,7 @@ class SiteSettingsAdmin(admin.ModelAdmin):
     list_filter = ("site",)
     search_fields = ("site__slug",)
     list_select_related = ("site",)
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    formfield_overrides = HTTPS_URL_FIELDS
 
 
 @admin.register(FraudSettings)

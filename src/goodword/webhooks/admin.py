@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.db import transaction
 from django.http import HttpRequest
 
+from goodword.core.admin import ReadOnlyAdmin, ReadOnlyInline
 from goodword.webhooks.models import Delivery, DeliveryAttempt, Subscription, WebhookSettings
 from goodword.webhooks.selectors import forget_hooks
 from goodword.webhooks.transport import TargetRefused, check_literal_host, check_url
@@ -84,33 +85,18 @@ class WebhookSettingsAdmin(_ForgetOnSave):
         super().save_model(request, obj, form, change)
 
 
-class AttemptInline(admin.TabularInline):
+class AttemptInline(ReadOnlyInline):
     model = DeliveryAttempt
-    extra = 0
-    can_delete = False
     fields = ("started_at", "status_code", "latency_ms", "outcome", "error", "response_body")
     readonly_fields = fields
     ordering = ("-id",)
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyAdmin):
     """The delivery log, read-only: redeliver with `goodword webhooks redeliver ID`."""
 
-    show_full_result_count = False
     list_display = ("id", "site", "hook_type", "status", "attempts", "subject", "created_at")
     list_filter = ("status", "hook_type", "site")
     search_fields = ("=uuid", "=subject")
     inlines = (AttemptInline,)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

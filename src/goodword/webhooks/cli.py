@@ -12,11 +12,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+from goodword.core.cli import (
+    add_command,
+    add_group,
+    add_limit_option,
+    add_slug_argument,
+    print_json,
+)
 from goodword.webhooks.types import HOOK_TYPES
-
-
-def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, default=str))
 
 
 def _send_now(delivery_ids: list[int]) -> None:
@@ -40,16 +43,26 @@ def _delivery_json(delivery_id: int, site_id: int) -> dict[str, Any]:
 
 
 def cmd_redeliver(args: argparse.Namespace) -> int:
+    """send a delivery's payload again, as a new delivery (sent at once)
+
+    Send a delivery's payload again as a new delivery with a new id, at once (or by the
+    worker with --queue); prints it with its attempt."""
+
     from goodword.webhooks.services import delivery_find, delivery_redeliver
 
     again = delivery_redeliver(delivery=delivery_find(ident=args.id))
     if not args.queue:
         _send_now([again.pk])
-    _print_json(_delivery_json(again.pk, again.site_id))
+    print_json(_delivery_json(again.pk, again.site_id))
     return 0
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
+    """send a sample webhook of a type to the site's subscriptions of it
+
+    Send a sample payload of a webhook type to the site's subscriptions of that type, at
+    once, marked `extras.sample`; --print shows the body instead."""
+
     from django.db import transaction
 
     from goodword.core.errors import ValidationFailed
@@ -63,7 +76,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     payload = sample_payload(args.type)
     if args.print:
         settings = webhook_settings_get(site_id=site.pk)
-        _print_json(
+        print_json(
             {
                 "key": settings.security_key,
                 "site": site.slug,
@@ -88,16 +101,20 @@ def cmd_sample(args: argparse.Namespace) -> int:
         Delivery.objects.filter(site=site, id__gt=last).order_by("id").values_list("id", flat=True)
     )
     _send_now(made)
-    _print_json([_delivery_json(i, site.pk) for i in made])
+    print_json([_delivery_json(i, site.pk) for i in made])
     return 0
 
 
 def cmd_log(args: argparse.Namespace) -> int:
+    """a site's recent deliveries with their attempts
+
+    A site's recent deliveries, newest first, with each attempt, as JSON."""
+
     from goodword.sites.selectors import site_get
     from goodword.webhooks.selectors import delivery_log
 
     site = site_get(slug=args.slug)
-    _print_json(
+    print_json(
         {
             "site_slug": site.slug,
             "deliveries": delivery_log(site_id=site.pk, limit=args.limit, status=args.status),
@@ -107,6 +124,11 @@ def cmd_log(args: argparse.Namespace) -> int:
 
 
 def cmd_secret(args: argparse.Namespace) -> int:
+    """show the signing secret; --rotate makes a new one with an overlap
+
+    Show the site's webhook signing secret as JSON; --rotate replaces it, the old one
+    signing beside it for --overlap."""
+
     from goodword.config.schema import parse_duration
     from goodword.core.errors import ValidationFailed
     from goodword.sites.selectors import site_get
@@ -125,7 +147,7 @@ def cmd_secret(args: argparse.Namespace) -> int:
     if settings.previous_signing_secret and settings.previous_secret_expires_at:
         out["previous_signing_secret"] = settings.previous_signing_secret
         out["previous_signs_until"] = settings.previous_secret_expires_at
-    _print_json(out)
+    print_json(out)
     return 0
 
 
@@ -197,6 +219,12 @@ def receiver(
 
 
 def cmd_receive(args: argparse.Namespace) -> int:
+    """a local receiver that prints each webhook it gets as a JSON line
+
+    Listen for webhooks and print each delivery as one JSON line (event, delivery id,
+    signature check, payload). For trying Goodword out: subscribe http://127.0.0.1:PORT/ with
+    allow_private_targets: true."""
+
     server = receiver(host=args.host, port=args.port, secret=args.secret, count=args.count)
     print(
         f"goodword: receiving webhooks on http://{args.host}:{server.server_port}/ "
@@ -212,70 +240,40 @@ def cmd_receive(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: Any) -> None:
-    hooks = sub.add_parser(
+    hooks = add_group(
+        sub,
         "webhooks",
         help="webhook deliveries, redelivery, samples, secrets, a local receiver",
         description="Webhooks (docs/webhooks.md): the delivery log, redelivery, samples, the "
         "signing secret, and a receiver for trying them out.",
     )
-    hooks_sub = hooks.add_subparsers(dest="webhooks_command", required=True, metavar="SUBCOMMAND")
-    slug_help = "the site's slug (`goodword site list` shows them)"
 
-    p = hooks_sub.add_parser(
-        "log",
-        help="a site's recent deliveries with their attempts",
-        description="A site's recent deliveries, newest first, with each attempt, as JSON.",
-    )
-    p.add_argument("slug", help=slug_help)
-    p.add_argument("--limit", type=int, default=20, help="how many deliveries, newest first")
+    p = add_command(hooks, "log", cmd_log)
+    add_slug_argument(p)
+    add_limit_option(p, "deliveries")
     p.add_argument(
         "--status", choices=["pending", "delivered", "failed"], help="only deliveries in it"
     )
-    p.set_defaults(func=cmd_log)
 
-    p = hooks_sub.add_parser(
-        "redeliver",
-        help="send a delivery's payload again, as a new delivery (sent at once)",
-        description="Send a delivery's payload again as a new delivery with a new id, at once "
-        "(or by the worker with --queue); prints it with its attempt.",
-    )
+    p = add_command(hooks, "redeliver", cmd_redeliver)
     p.add_argument("id", help="the delivery's number or its delivery id (uuid)")
     p.add_argument("--queue", action="store_true", help="leave it to the worker")
-    p.set_defaults(func=cmd_redeliver)
 
-    p = hooks_sub.add_parser(
-        "sample",
-        help="send a sample webhook of a type to the site's subscriptions of it",
-        description="Send a sample payload of a webhook type to the site's subscriptions of "
-        "that type, at once, marked `extras.sample`; --print shows the body instead.",
-    )
-    p.add_argument("slug", help=slug_help)
+    p = add_command(hooks, "sample", cmd_sample)
+    add_slug_argument(p)
     p.add_argument("type", choices=HOOK_TYPES, help="the webhook type", metavar="TYPE")
     p.add_argument("--print", action="store_true", help="print the body, send nothing")
-    p.set_defaults(func=cmd_sample)
 
-    p = hooks_sub.add_parser(
-        "secret",
-        help="show the signing secret; --rotate makes a new one with an overlap",
-        description="Show the site's webhook signing secret as JSON; --rotate replaces it, "
-        "the old one signing beside it for --overlap.",
-    )
-    p.add_argument("slug", help=slug_help)
+    p = add_command(hooks, "secret", cmd_secret)
+    add_slug_argument(p)
     p.add_argument(
         "--rotate", action="store_true", help="make a new secret; the old one keeps signing"
     )
     p.add_argument(
         "--overlap", default="24h", help="how long the old secret keeps signing (default 24h)"
     )
-    p.set_defaults(func=cmd_secret)
 
-    p = hooks_sub.add_parser(
-        "receive",
-        help="a local receiver that prints each webhook it gets as a JSON line",
-        description="Listen for webhooks and print each delivery as one JSON line (event, "
-        "delivery id, signature check, payload). For trying Goodword out: subscribe "
-        "http://127.0.0.1:PORT/ with allow_private_targets: true.",
-    )
+    p = add_command(hooks, "receive", cmd_receive)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=9000, help="port to listen on (default 9000)")
     p.add_argument(
@@ -284,4 +282,3 @@ def add_parser(sub: Any) -> None:
         "and answer 401 to a bad one",
     )
     p.add_argument("--count", type=int, help="exit after this many deliveries")
-    p.set_defaults(func=cmd_receive)

@@ -9,7 +9,7 @@ types as strings go out as decimal strings. Times are ISO 8601 with milliseconds
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,9 +17,11 @@ from django.db.models import Count, Q
 
 from goodword.campaigns.models import Campaign
 from goodword.campaigns.program import CampaignInfo
+from goodword.core.clock import format_time
 from goodword.coupons.models import CouponList
 from goodword.offers.models import AdvocateOffer, Claim, Share
 from goodword.origins.models import Origin, OriginType
+from goodword.people.briefs import person_brief_build
 from goodword.people.models import Person
 
 REWARD_KEYS = (
@@ -47,12 +49,6 @@ COUPON_KEYS = (
     "expires_at",
     "valid_until",
 )
-
-
-def _time(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 def _number(value: Decimal | int | float | None) -> float | int | None:
@@ -139,10 +135,7 @@ def person_payload(person: Person | None) -> dict[str, Any] | None:
         return None
     fields = _person_fields(person)
     return {
-        "first_name": fields["first_name"],
-        "last_name": fields["last_name"],
-        "email": person.email,
-        "phone_number": person.phone_number,
+        **person_brief_build(person=person, with_id=False),
         "username": fields["username"],
         "customer_id": person.customer_id,
         **{k: fields[k] for k in _PERSON_TAIL},
@@ -202,7 +195,7 @@ def origin_payload(origin: Origin | None) -> dict[str, Any] | None:
         "type": origin.type,
         **_origin_common(origin),
         "order_number": origin.order_number if purchase else None,
-        "order_date": _time(origin.occurred_at) if purchase else None,
+        "order_date": format_time(origin.occurred_at) if purchase else None,
         "subtotal": _number(origin.subtotal),
         "currency_iso_code": origin.currency,
         "coupon_code": origin.coupon_code,
@@ -326,7 +319,7 @@ def create_coupon_payload(
         "discount_amount": _decimal_string(discount_amount),
         "percentage_discount": percentage_discount,
         "usage_limit": usage_limit,
-        "expires_at": _time(expires_at),
+        "expires_at": format_time(expires_at),
     }
 
 
@@ -334,7 +327,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return _number(value)
     if isinstance(value, datetime):
-        return _time(value)
+        return format_time(value)
     if isinstance(value, Mapping):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -18,6 +18,11 @@ from goodword.webhooks import payloads
 AT = datetime(2026, 7, 7, 18, 6, 14, tzinfo=UTC)
 
 
+def _origin(**fields: Any) -> Origin:
+    """An example origin in dollars, made at the samples' moment."""
+    return Origin(currency="USD", occurred_at=AT, created_at=AT, **fields)
+
+
 def sample_payload(hook_type: str) -> dict[str, Any]:
     advocate = Person(
         id=1,
@@ -36,37 +41,23 @@ def sample_payload(hook_type: str) -> dict[str, Any]:
         tags=["default"],
         joinable_category_names=["affiliate_member"],
     )
-    joined = Origin(
-        id=1233,
-        type="AffiliateMember",
-        email=advocate.email,
-        currency="USD",
-        ip_address="192.0.2.10",
-        occurred_at=AT,
-        created_at=AT,
-    )
-    purchase = Origin(
+    joined = _origin(id=1233, type="AffiliateMember", email=advocate.email, ip_address="192.0.2.10")
+    purchase = _origin(
         id=1234,
         type="Purchase",
         email=friend.email,
         order_number="11111",
         subtotal=Decimal("100.00"),
-        currency="USD",
         coupon_codes=["FRIEND-10"],
         ip_address="192.0.2.255",
-        occurred_at=AT,
-        created_at=AT,
     )
-    event = Origin(
+    event = _origin(
         id=1235,
         type="Event",
         email=advocate.email,
         event_category="app_installed",
         event_number="subscription_12345",
         subtotal=Decimal("10.00"),
-        currency="USD",
-        occurred_at=AT,
-        created_at=AT,
     )
     event.person = advocate
     offer = AdvocateOffer(

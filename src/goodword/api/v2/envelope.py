@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from django.http import HttpResponse
+
+# The API writes moments as webhooks do; serializers import it from here.
+from goodword.core.clock import format_time as format_time
 
 
 def _default(value: Any) -> Any:
@@ -20,12 +23,6 @@ def _default(value: Any) -> Any:
     if isinstance(value, UUID):
         return str(value)
     raise TypeError(f"cannot serialise {type(value).__name__}")
-
-
-def format_time(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 def dumps(body: Any) -> bytes:

@@ -13,6 +13,7 @@ from goodword.offers.models import Share
 from goodword.offers.offer_claims import OfferClaimResult
 from goodword.offers.services import OfferView, link_url
 from goodword.origins.models import Origin, OriginType
+from goodword.people.briefs import person_brief_build
 from goodword.people.models import Person
 from goodword.privacy.models import Erasure
 from goodword.privacy.services import KEPT
@@ -176,13 +177,7 @@ def erasure_json(erasure: Erasure) -> dict[str, Any]:
 
 
 def person_brief(person: Person) -> dict[str, Any]:
-    return {
-        "email": person.email,
-        "first_name": person.first_name,
-        "id": person.pk,
-        "last_name": person.last_name,
-        "phone_number": person.phone_number,
-    }
+    return person_brief_build(person=person)
 
 
 def referral_json(referral: Referral) -> dict[str, Any]:

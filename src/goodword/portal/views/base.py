@@ -10,6 +10,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from goodword.core.errors import DomainError, NotFound
+from goodword.portal.forms import NoteForm
+
+
+def posted_note(request: HttpRequest) -> str:
+    """The optional note of a staff action; a note the form refuses (too long) is left out
+    rather than failing the action."""
+    form = NoteForm(request.POST)
+    return str(form.cleaned_data["note"]) if form.is_valid() else ""
 
 
 def page(

@@ -17,9 +17,8 @@ from goodword.portal.blocklist import (
     blocklist_remove,
     entry_kind,
 )
-from goodword.portal.forms import NoteForm
 from goodword.portal.models import Role
-from goodword.portal.views.base import act, page
+from goodword.portal.views.base import act, page, posted_note
 
 
 class BlocklistEntryForm(forms.Form):
@@ -99,8 +98,7 @@ def blocklist_create(request: HttpRequest, site_slug: str) -> HttpResponse:
 @portal_view(Role.AGENT)
 def blocklist_delete(request: HttpRequest, site_slug: str, entry_id: int) -> HttpResponse:
     staff = request.staff  # type: ignore[attr-defined]
-    form = NoteForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
+    note = posted_note(request)
     act(
         request,
         lambda: (

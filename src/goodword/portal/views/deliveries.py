@@ -8,9 +8,8 @@ from django.views.decorators.http import require_POST
 
 from goodword.portal.access import portal_view
 from goodword.portal.deliveries import STATES, delivery_page, delivery_redeliver_by_staff
-from goodword.portal.forms import NoteForm
 from goodword.portal.models import Role
-from goodword.portal.views.base import act, page
+from goodword.portal.views.base import act, page, posted_note
 from goodword.webhooks.models import HookType
 
 
@@ -45,8 +44,7 @@ def deliveries(request: HttpRequest, site_slug: str) -> HttpResponse:
 @portal_view(Role.AGENT)
 def redeliver(request: HttpRequest, site_slug: str, delivery_id: int) -> HttpResponse:
     staff = request.staff  # type: ignore[attr-defined]
-    form = NoteForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
+    note = posted_note(request)
 
     def run() -> str:
         again = delivery_redeliver_by_staff(staff=staff, delivery_id=delivery_id, note=note)

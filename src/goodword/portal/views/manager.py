@@ -13,7 +13,7 @@ from goodword.config.formats import document_dump
 from goodword.config.selectors import config_export
 from goodword.core.errors import DomainError
 from goodword.portal.access import portal_view
-from goodword.portal.forms import ApiKeyForm, CouponImportForm, NoteForm
+from goodword.portal.forms import ApiKeyForm, CouponImportForm
 from goodword.portal.models import Role
 from goodword.portal.selectors import coupon_pools
 from goodword.portal.services import (
@@ -21,7 +21,7 @@ from goodword.portal.services import (
     api_key_revoke_by_staff,
     coupons_import_by_staff,
 )
-from goodword.portal.views.base import act, page
+from goodword.portal.views.base import act, page, posted_note
 from goodword.sites.models import Site
 from goodword.sites.selectors import api_key_list
 
@@ -69,8 +69,7 @@ def api_keys(request: HttpRequest, site_slug: str) -> HttpResponse:
 @portal_view(Role.MANAGER)
 def api_key_revoke(request: HttpRequest, site_slug: str, prefix: str) -> HttpResponse:
     staff = request.staff  # type: ignore[attr-defined]
-    form = NoteForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
+    note = posted_note(request)
     act(
         request,
         lambda: (

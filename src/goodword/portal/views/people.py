@@ -8,11 +8,10 @@ from django.views.decorators.http import require_POST
 
 from goodword.core.errors import NotFound
 from goodword.portal.access import portal_view
-from goodword.portal.forms import NoteForm
 from goodword.portal.models import Role
 from goodword.portal.selectors import person_page
 from goodword.portal.services import person_erase_by_staff, person_unsubscribe_by_staff
-from goodword.portal.views.base import act, page
+from goodword.portal.views.base import act, page, posted_note
 
 
 @portal_view()
@@ -27,8 +26,7 @@ def person(request: HttpRequest, site_slug: str, person_id: int) -> HttpResponse
 @require_POST
 @portal_view(Role.AGENT)
 def unsubscribe(request: HttpRequest, site_slug: str, person_id: int) -> HttpResponse:
-    form = NoteForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
+    note = posted_note(request)
     staff = request.staff  # type: ignore[attr-defined]
     act(
         request,
@@ -43,8 +41,7 @@ def unsubscribe(request: HttpRequest, site_slug: str, person_id: int) -> HttpRes
 @require_POST
 @portal_view(Role.AGENT)
 def erase(request: HttpRequest, site_slug: str, person_id: int) -> HttpResponse:
-    form = NoteForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
+    note = posted_note(request)
     staff = request.staff  # type: ignore[attr-defined]
 
     def run() -> str:

@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST
 from goodword.campaigns.program import program_for
 from goodword.core.errors import DomainError
 from goodword.portal.access import portal_view
-from goodword.portal.forms import NoteForm
 from goodword.portal.models import Role
 from goodword.portal.queues import (
     BULK_MAX,
@@ -24,7 +23,7 @@ from goodword.portal.queues import (
     referrals_bulk_act,
 )
 from goodword.portal.services import PAST
-from goodword.portal.views.base import page
+from goodword.portal.views.base import page, posted_note
 from goodword.referrals.models import TrackMethod
 
 # How many refusals a message names one by one.
@@ -82,8 +81,7 @@ def queue_act(request: HttpRequest, site_slug: str, queue_name: str) -> HttpResp
         raise Http404("No such queue")
     staff = request.staff  # type: ignore[attr-defined]
     action = request.POST.get("action", "")
-    form = NoteForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
+    note = posted_note(request)
     raw_ids = request.POST.getlist("referral")
     ids = [int(v) for v in raw_ids if v.isdigit() and len(v) < 19]
     back = reverse("portal:queue", args=[site_slug, queue_name])

@@ -9,10 +9,9 @@ from django.views.decorators.http import require_POST
 from goodword.core.errors import NotFound
 from goodword.portal.access import portal_view
 from goodword.portal.audit import audit_for_object
-from goodword.portal.forms import NoteForm
 from goodword.portal.models import Role
 from goodword.portal.services import ACTIONS_BY_STATUS, PAST, REFERRAL_ACTIONS, referral_act
-from goodword.portal.views.base import act, page
+from goodword.portal.views.base import act, page, posted_note
 from goodword.referrals.trace import referral_trace_by_id
 
 
@@ -44,8 +43,7 @@ def referral_action(
 ) -> HttpResponse:
     if action not in REFERRAL_ACTIONS:
         raise Http404("No such action")
-    form = NoteForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
+    note = posted_note(request)
     staff = request.staff  # type: ignore[attr-defined]
 
     def run() -> str:
