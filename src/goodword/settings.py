@@ -110,6 +110,9 @@ TRUST_X_FORWARDED_FOR = _env_bool("GOODWORD_TRUST_X_FORWARDED_FOR")
 # revoked through this process is dropped at once; other processes stop accepting it within
 # this many seconds.
 API_KEY_CACHE_SECONDS = float(os.environ.get("GOODWORD_API_KEY_CACHE_SECONDS", "10"))
+# How often each process reads the key version row (bumped by every key or site change) and
+# drops its cached keys when it moved: a revocation reaches every process within this time.
+API_KEY_VERSION_SECONDS = float(os.environ.get("GOODWORD_API_KEY_VERSION_SECONDS", "1"))
 
 # Prometheus metrics at /metrics: off unless GOODWORD_METRICS is on or a token is set; with a
 # token, a scrape must send it as a Bearer token.
