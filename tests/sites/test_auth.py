@@ -11,7 +11,7 @@ import pytest
 from goodword.api.v2.errors import http_status
 from goodword.core import cache
 from goodword.core.clock import now
-from goodword.core.errors import NotFound, Unauthorized, ValidationFailed
+from goodword.core.errors import Unauthorized, ValidationFailed
 from goodword.sites import auth
 from goodword.sites.models import ApiKey, AuthVersion
 from goodword.sites.services import api_key_create, api_key_revoke
@@ -106,12 +106,15 @@ def test_authorize_site_accepts_only_the_keys_own_site(site_and_key):
     with pytest.raises(Unauthorized) as wrong:
         auth.authorize_site(ref, other.slug)
     assert wrong.value.code == "api_key_wrong_site"
-    with pytest.raises(NotFound) as unknown:
+    with pytest.raises(Unauthorized) as unknown:
         auth.authorize_site(ref, "no-such-site")
-    assert (http_status(unknown.value), unknown.value.message) == (
-        400,
-        "No site found by `site_slug`.",
+    # an unknown slug and another site's slug are told apart by nothing
+    assert (http_status(unknown.value), unknown.value.code, unknown.value.message) == (
+        http_status(wrong.value),
+        wrong.value.code,
+        wrong.value.message,
     )
+    assert http_status(unknown.value) == 401
     for missing in (None, ""):
         with pytest.raises(ValidationFailed):
             auth.authorize_site(ref, missing)

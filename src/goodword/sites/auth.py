@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import connection
 
 from goodword.core.cache import TTLCache
-from goodword.core.errors import NotFound, Unauthorized, ValidationFailed
+from goodword.core.errors import Unauthorized, ValidationFailed
 from goodword.sites.models import ApiKey, AuthVersion, Site
 
 
@@ -156,8 +156,8 @@ def authorize_site(key_site: SiteRef, site_slug: str | None) -> SiteRef:
         raise ValidationFailed("site_slug_missing", "`site_slug` is required")
     if site_slug == key_site.slug:
         return key_site
-    if not Site.objects.filter(slug=site_slug).exists():
-        raise NotFound("site_not_found", "No site found by `site_slug`.")
+    # Another site's slug and an unknown one get the same answer: a key must not learn which
+    # other sites exist.
     raise Unauthorized("api_key_wrong_site", "The API key does not belong to this site.")
 
 
