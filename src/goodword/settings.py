@@ -144,6 +144,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "goodword.core.middleware.RequestIdMiddleware",
+    "goodword.core.middleware.ContentSecurityPolicyMiddleware",
     "goodword.observability.middleware.ObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -206,6 +207,15 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Served over https (GOODWORD_BASE_URL says so): browsers are told to keep to https for a year.
+# HSTS goes out on requests Django sees as secure; behind a TLS-terminating proxy that is what
+# GOODWORD_SECURE_PROXY_SSL_HEADER says (docs/deployment.md).
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if SESSION_COOKIE_SECURE else 0
+# Only when the proxy sets X-Forwarded-Proto itself and strips a client's: otherwise a client
+# could claim https.
+if _env_bool("GOODWORD_SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # `plain` for a terminal, `json` (one object a line, with request id, site and job) for a log
 # pipeline.
