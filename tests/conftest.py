@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,12 +13,22 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from django.test import Client
 
 from goodword.sites import auth
 from goodword.sites.models import Site
 from goodword.worker.loop import drain
 from tests.factories import SiteFactory, make_key
+
+# Several test runs share this machine's two cores: a slow example is the machine's doing, not
+# a failure, so no per-example deadline and no "too slow" health check. HYPOTHESIS_PROFILE
+# picks another registered profile.
+hypothesis_settings.register_profile(
+    "shared-machine", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "shared-machine"))
 
 CONTRACT_DIR = Path(__file__).resolve().parents[2] / "shared" / "contract"
 NOW = datetime(2026, 7, 7, 18, 0, 0, tzinfo=UTC)
