@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import Client
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
-from django.test import Client
 
 from goodword.sites import auth
 from goodword.sites.models import Site
