@@ -12,8 +12,9 @@ from goodword.api.v2.errors import http_status
 from goodword.core import cache
 from goodword.core.clock import now
 from goodword.core.errors import Unauthorized, ValidationFailed
+from goodword.core.models import AuthVersion
 from goodword.sites import auth
-from goodword.sites.models import ApiKey, AuthVersion
+from goodword.sites.models import ApiKey
 from goodword.sites.services import api_key_create, api_key_revoke
 from tests.factories import SiteFactory, make_key
 
@@ -206,3 +207,20 @@ def later_monotonic(monkeypatch, seconds: float) -> None:
     later(monkeypatch, seconds)
     real = time.monotonic
     monkeypatch.setattr(auth, "time", SimpleNamespace(monotonic=lambda: real() + seconds))
+
+
+def test_a_key_revoked_in_the_admin_bumps_the_version(site_and_key, rf):
+    # given a key, and the version now
+    from django.contrib import admin
+
+    site, _ = site_and_key
+    auth.version_bump()
+    before = AuthVersion.objects.get(pk=1).version
+    key = ApiKey.objects.get(site=site)
+
+    # when staff set its revocation in the Django admin
+    key.revoked_at = now()
+    admin.site._registry[ApiKey].save_model(rf.post("/admin/"), key, None, True)
+
+    # then every process will drop its cached keys at its next read of the version
+    assert AuthVersion.objects.get(pk=1).version == before + 1

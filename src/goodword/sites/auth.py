@@ -21,7 +21,8 @@ from django.db import connection
 
 from goodword.core.cache import TTLCache
 from goodword.core.errors import Unauthorized, ValidationFailed
-from goodword.sites.models import ApiKey, AuthVersion, Site
+from goodword.core.models import AuthVersion
+from goodword.sites.models import ApiKey, Site
 
 
 @dataclass(frozen=True, slots=True)
