@@ -112,6 +112,9 @@ TRUST_X_FORWARDED_FOR = _env_bool("GOODWORD_TRUST_X_FORWARDED_FOR")
 # revoked through this process is dropped at once; other processes stop accepting it within
 # this many seconds.
 API_KEY_CACHE_SECONDS = float(os.environ.get("GOODWORD_API_KEY_CACHE_SECONDS", "10"))
+# How often each process reads the key version row (bumped by every key or site change) and
+# drops its cached keys when it moved: a revocation reaches every process within this time.
+API_KEY_VERSION_SECONDS = float(os.environ.get("GOODWORD_API_KEY_VERSION_SECONDS", "1"))
 
 # Prometheus metrics at /metrics: off unless GOODWORD_METRICS is on or a token is set; with a
 # token, a scrape must send it as a Bearer token.
@@ -167,6 +170,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "goodword.core.middleware.RequestIdMiddleware",
+    "goodword.core.middleware.ContentSecurityPolicyMiddleware",
     "goodword.observability.middleware.ObservabilityMiddleware",
     # Before anything reads the request into a query: a NUL is refused with a 400.
     "goodword.core.input_guard.InputGuardMiddleware",
@@ -233,6 +237,15 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Served over https (GOODWORD_BASE_URL says so): browsers are told to keep to https for a year.
+# HSTS goes out on requests Django sees as secure; behind a TLS-terminating proxy that is what
+# GOODWORD_SECURE_PROXY_SSL_HEADER says (docs/deployment.md).
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if SESSION_COOKIE_SECURE else 0
+# Only when the proxy sets X-Forwarded-Proto itself and strips a client's: otherwise a client
+# could claim https.
+if _env_bool("GOODWORD_SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # `plain` for a terminal, `json` (one object a line, with request id, site and job) for a log
 # pipeline.

@@ -135,12 +135,17 @@ def test_key_of_one_site_cannot_use_another_sites_slug_in_the_query(api_site, ap
     assert stored_counts() == (0, 0)
 
 
-def test_unknown_site_slug_is_400_in_talkable_words(api):
-    # when a valid key names a site that does not exist
-    response = api.post(PURCHASE_URL, purchase("no-such-site"))
+def test_unknown_site_slug_is_answered_as_another_sites_slug(api):
+    # given another existing site
+    other = SiteFactory()
 
-    # then the answer is Talkable's
-    assert_error(response, 400, "No site found by `site_slug`.")
+    # when a valid key names a site that does not exist, and then that other site
+    unknown = api.post(PURCHASE_URL, purchase("no-such-site"))
+    foreign = api.post(PURCHASE_URL, purchase(other.slug))
+
+    # then both answers are the same refusal: the key learns nothing about which sites exist
+    assert_error(unknown, 401, "The API key does not belong to this site.")
+    assert (foreign.status_code, foreign.json()) == (unknown.status_code, unknown.json())
     assert stored_counts() == (0, 0)
 
 

@@ -134,7 +134,8 @@ def test_a_batch_needs_a_valid_key_and_the_key_s_site(queued, api_site):
     )
     foreign = queued.post(PURCHASES_URL, {"site_slug": "someone-else", "data": [purchase("A-1")]})
 
-    # then both are refused as every other endpoint refuses them, and nothing is kept
+    # then both are refused as every other endpoint refuses them (a slug not the key's own is
+    # refused alike whether or not such a site exists), and nothing is kept
     assert_error(anonymous, 401)
-    assert_error(foreign, 400)
+    assert_error(foreign, 401, "The API key does not belong to this site.")
     nothing_stored()

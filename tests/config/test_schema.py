@@ -1187,6 +1187,47 @@ def test_a_subscription_listed_twice_is_named_beside_its_other_errors(second, ex
     assert [str(e) for e in refused.value.errors] == expected
 
 
+@pytest.mark.parametrize(
+    "host",
+    [
+        "169.254.170.2",
+        "100.100.100.200",
+        "192.0.0.192",
+        "[fd00:ec2::254]",
+        "[2002:a9fe:a9fe::]",
+        "[64:ff9b::a9fe:a9fe]",
+        "[::ffff:169.254.169.254]",
+    ],
+)
+def test_metadata_targets_are_refused_even_when_private_targets_are_allowed(host):
+    # given a program that allows private targets and sends to a metadata address (or an IPv6
+    # form of one)
+    document = minimal_document()
+    document["webhooks"] = {
+        "allow_private_targets": True,
+        "subscriptions": [{"type": "event_web_hook", "url": f"http://{host}/h"}],
+    }
+
+    # when it is validated
+    with pytest.raises(ConfigInvalid) as refused:
+        program_validate(document)
+
+    # then the URL is refused, with no setting offered that would lift it
+    [error] = [str(e) for e in refused.value.errors]
+    assert error.startswith("webhooks.subscriptions[0].url: ")
+    assert "metadata" in error or "carries" in error
+    assert "allow_private_targets" not in error
+
+
+def test_private_targets_are_accepted_when_allowed():
+    document = minimal_document()
+    document["webhooks"] = {
+        "allow_private_targets": True,
+        "subscriptions": [{"type": "event_web_hook", "url": "http://10.0.0.1/h"}],
+    }
+    assert program_validate(document) is not None
+
+
 def test_a_coupon_list_with_an_unknown_key_can_still_be_used():
     # given a list with a typo beside valid fields, used by an incentive
     document = minimal_document()

@@ -12,6 +12,7 @@ import requests
 
 from goodword.coupons.models import Coupon
 from goodword.offers.models import Claim
+from goodword.offers.views import visitor_cookie
 from tests.conftest import ApiClient, postgres_only
 from tests.factories import SiteFactory, make_key
 from tests.referrals.program import build_program, join
@@ -80,7 +81,7 @@ def test_concurrent_clicks_from_one_browser_make_one_claim(live_server):
 
     def follow(_: int) -> tuple[int, list[str] | None, list[str] | None]:
         with requests.Session() as browser:
-            browser.cookies.set("gw_vuuid", visitor)
+            browser.cookies.set(visitor_cookie(site.id), visitor)
             barrier.wait(timeout=30)
             response = browser.get(url, allow_redirects=False, timeout=60)
             query = parse_qs(urlsplit(response.headers.get("Location", "")).query)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from urllib.parse import parse_qsl, urlsplit
 
@@ -12,7 +13,9 @@ from goodword.campaigns.models import Campaign
 from goodword.campaigns.program import forget_program
 from goodword.coupons.models import Coupon
 from goodword.offers.models import AdvocateOffer, Claim, Visitor
-from tests.conftest import NOW
+from goodword.offers.views import visitor_cookie
+from tests.conftest import NOW, ApiClient
+from tests.factories import SiteFactory, make_key
 from tests.referrals.program import (
     FRIEND_AGENT,
     FRIEND_IP,
@@ -33,6 +36,11 @@ def joined(api, api_site) -> dict:
 
 def claim_url(joined: dict) -> str:
     return joined["offer"]["claim_url"]
+
+
+def joined_site(joined: dict) -> int:
+    """The id of the site whose offer this is (each site has its own visitor cookie)."""
+    return AdvocateOffer.objects.get(short_url_code=joined["offer"]["short_url_code"]).site_id
 
 
 # ---- unknown and dead links -----------------------------------------------------------------
@@ -113,7 +121,7 @@ def test_a_click_records_the_claim_and_sets_the_visitor_cookie(joined):
     _, response = click(claim_url(joined), ip=FRIEND_IP, agent=FRIEND_AGENT)
 
     uuid = landing(response)["tkbl_cvuuid"][0]
-    cookie = response.cookies["gw_vuuid"]
+    cookie = response.cookies[visitor_cookie(joined_site(joined))]
     assert cookie.value == uuid
     assert cookie["httponly"] is True
     assert cookie["samesite"] == "Lax"
@@ -149,7 +157,7 @@ def test_a_second_click_reuses_the_visitor_cookie_and_the_claim(joined, time_mac
 
 def test_a_garbage_visitor_cookie_gets_a_fresh_visitor(joined):
     browser = Client()
-    browser.cookies["gw_vuuid"] = "not-a-uuid"
+    browser.cookies[visitor_cookie(joined_site(joined))] = "not-a-uuid"
 
     _, response = click(claim_url(joined), client=browser)
 
@@ -213,7 +221,10 @@ def test_the_show_link_shows_the_offer_and_remembers_the_advocates_device(joined
     assert joined["offer"]["claim_url"] in response.content.decode()
     offer = AdvocateOffer.objects.get()
     assert (offer.advocate_ip, offer.advocate_user_agent) == ("203.0.113.4", "Adv/1.0")
-    assert str(offer.advocate_visitor_uuid) == response.cookies["gw_vuuid"].value
+    assert (
+        str(offer.advocate_visitor_uuid)
+        == response.cookies[visitor_cookie(joined_site(joined))].value
+    )
     assert Claim.objects.count() == 0
 
 
@@ -221,3 +232,31 @@ def test_the_show_link_takes_no_post(joined):
     _, response = click(joined["offer"]["show_url"], method="post", data={"email": "x@y.zz"})
 
     assert response.status_code == 405
+
+
+# ---- one visitor uuid per site ---------------------------------------------------------------
+
+
+def test_one_browser_is_a_different_visitor_on_each_site(api, api_site, joined):
+    # given a second site with its own campaign and advocate
+    other = SiteFactory()
+    other_api = ApiClient(make_key(other).raw_key)
+    build_program(other)
+    other_joined = join(other_api, other.slug)
+
+    # when one browser follows a claim link of each site, and the first site's again
+    browser, first = click(claim_url(joined))
+    _, second = click(claim_url(other_joined), client=browser)
+    _, again = click(claim_url(joined), client=browser)
+
+    # then each merchant receives a uuid of its own, which the other cannot match...
+    mine, theirs = landing(first)["tkbl_cvuuid"][0], landing(second)["tkbl_cvuuid"][0]
+    assert mine != theirs
+    # ...each kept in a cookie of its own site, and stable on that site
+    assert landing(again)["tkbl_cvuuid"] == [mine]
+    assert browser.cookies[visitor_cookie(api_site.site.id)].value == mine
+    assert browser.cookies[visitor_cookie(other.id)].value == theirs
+    assert set(Visitor.objects.values_list("site_id", "uuid")) == {
+        (api_site.site.id, uuid.UUID(mine)),
+        (other.id, uuid.UUID(theirs)),
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from goodword.offers.views import visitor_cookie
 from goodword.referrals.models import Referral
 from tests.referrals.program import (
     build_program,
@@ -101,7 +102,7 @@ def test_self_referral_by_the_advocates_own_cookie_is_blocked(api, api_site):
     joined = join(api, api_site.slug)
     browser, show = click(joined["offer"]["show_url"], ip="203.0.113.1")
     assert show.status_code == 200
-    advocate_cookie = browser.cookies["gw_vuuid"].value
+    advocate_cookie = browser.cookies[visitor_cookie(api_site.site.id)].value
     # and then followed their own claim link in the same browser, from another network
     _, uuid = friend_clicks(joined["offer"]["claim_url"], client=browser, ip="192.0.2.50")
     assert uuid == advocate_cookie
@@ -128,7 +129,7 @@ def test_self_referral_by_the_uuid_the_advocate_joined_with_is_blocked(api, api_
     joined = join(api, api_site.slug, uuid=known)
     # and that browser follows the advocate's own claim link
     browser = Client()
-    browser.cookies["gw_vuuid"] = known
+    browser.cookies[visitor_cookie(api_site.site.id)] = known
     _, uuid = friend_clicks(joined["offer"]["claim_url"], client=browser)
     assert uuid == known
 

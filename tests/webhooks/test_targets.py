@@ -63,6 +63,78 @@ def test_metadata_and_unspecified_addresses_are_refused_even_when_private_is_all
     assert transport.address_refusal(ipaddress.ip_address(address), allow_private=True)
 
 
+# Every cloud metadata address, and the IPv6 forms that carry one (mapped, compatible, 6to4,
+# Teredo, NAT64): refused whatever the site allows.
+METADATA = [
+    "169.254.169.254",  # AWS, GCP, Azure
+    "169.254.170.2",  # ECS task credentials
+    "169.254.0.1",  # link-local, all of it
+    "169.254.255.254",
+    "100.100.100.200",  # Alibaba
+    "192.0.0.192",  # Oracle
+    "fd00:ec2::254",  # AWS over IPv6
+    "::ffff:169.254.169.254",
+    "::ffff:100.100.100.200",
+    "::169.254.169.254",  # IPv4-compatible
+    "::192.0.0.192",
+    "2002:a9fe:a9fe::",  # 6to4 of 169.254.169.254
+    "2002:a9fe:aa02:1::1",  # 6to4 of 169.254.170.2
+    "2002:6464:64c8::",  # 6to4 of 100.100.100.200
+    "2001:0:4136:e378:8000:63bf:5601:5601",  # Teredo, client 169.254.169.254 (bits inverted)
+    "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
+    "64:ff9b::c000:c0",  # NAT64 of 192.0.0.192
+    "64:ff9b::6464:64c8",  # NAT64 of 100.100.100.200
+    "0.1.2.3",  # this host, on Linux
+]
+
+
+@pytest.mark.parametrize("address", METADATA)
+@pytest.mark.parametrize("allow_private", [True, False], ids=["private-allowed", "default"])
+def test_every_metadata_address_and_its_ipv6_forms_are_always_refused(address, allow_private):
+    assert transport.address_refusal(ipaddress.ip_address(address), allow_private=allow_private)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "2002:7f00:1::",  # 6to4 of 127.0.0.1
+        "2002:a00:1::",  # 6to4 of 10.0.0.1
+        "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+        "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
+        "64:ff9b:1::a00:1",  # local-use NAT64
+        "::127.0.0.1",  # IPv4-compatible
+        "::10.0.0.1",
+        "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo, client 127.0.0.1
+    ],
+)
+def test_ipv6_addresses_carrying_a_private_ipv4_are_refused_by_default(address):
+    assert transport.address_refusal(ipaddress.ip_address(address), allow_private=False)
+
+
+@pytest.mark.parametrize(
+    "address", ["2002:5db8:d822::1", "64:ff9b::5db8:d822", "::ffff:93.184.216.34"]
+)
+def test_ipv6_addresses_carrying_a_public_ipv4_are_allowed(address):
+    # 6to4, NAT64 and mapped forms of 93.184.216.34
+    assert transport.address_refusal(ipaddress.ip_address(address), allow_private=False) is None
+
+
+def test_the_embedded_address_is_read_from_each_form():
+    embedded = {
+        "::ffff:1.2.3.4": "1.2.3.4",
+        "::1.2.3.4": "1.2.3.4",
+        "2002:102:304::": "1.2.3.4",
+        "2001:0:4136:e378:8000:63bf:fefd:fcfb": "1.2.3.4",
+        "64:ff9b::102:304": "1.2.3.4",
+        "::1": None,
+        "::": None,
+        "2606:2800:220:1::1": None,
+    }
+    for v6, v4 in embedded.items():
+        found = transport.embedded_ipv4(ipaddress.IPv6Address(v6))
+        assert (str(found) if found else None) == v4, v6
+
+
 @pytest.mark.parametrize(
     "url", ["ftp://example.com/x", "file:///etc/passwd", "gopher://x", "//example.com", "https://"]
 )

@@ -421,7 +421,11 @@ def _subscription_url(value: Any, info: ValidationInfo) -> str:
     url = str(values.url(2000)(value))
     allow = _state(info).frames[-1].data.get("allow_private_targets")
     if isinstance(allow, bool):
-        refusal = check_literal_host(urlsplit(url).hostname or "", allow_private=allow)
+        host = urlsplit(url).hostname or ""
+        refusal = check_literal_host(host, allow_private=allow)
+        if refusal and check_literal_host(host, allow_private=True):
+            # Metadata and link-local addresses: no setting lets a webhook go there.
+            raise _rule("private", refusal)
         if refusal:
             raise _rule(
                 "private", f"{refusal}; set webhooks.allow_private_targets: true to send there"

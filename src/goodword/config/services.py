@@ -30,6 +30,7 @@ from goodword.core.clock import now
 from goodword.core.errors import DomainError
 from goodword.coupons.models import CouponList
 from goodword.referrals.services import resolutions_retime
+from goodword.sites.auth import version_bump
 from goodword.sites.locks import site_lock
 from goodword.sites.models import BlocklistEntry, FraudSettings, Site, SiteSettings
 from goodword.sites.services import site_create
@@ -211,6 +212,8 @@ class _Applier:
         changed = _sync(site, {"name": spec.name, "currency": spec.currency})
         if changed:
             site.save(update_fields=changed)
+            # Cached keys carry the site's currency: every process reloads them.
+            version_bump()
         if "currency" in changed:
             self.report.warnings.append(
                 f"site currency changes from {old_currency} to {spec.currency}: amounts "

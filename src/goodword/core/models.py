@@ -32,3 +32,14 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}@{self.window_start}: {self.hits}"
+
+
+class AuthVersion(models.Model):
+    """One row whose number grows whenever a key or a site changes. Every process reads it at
+    most once a second and empties its key cache when it moved: a revocation reaches all the
+    servers within a second, with no broker to run (docs/adr/0013-key-revocation-signal.md)."""
+
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"auth version {self.version}"

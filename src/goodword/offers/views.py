@@ -26,22 +26,28 @@ from goodword.offers.services import (
 )
 from goodword.people.services import person_unsubscribe
 
-VISITOR_COOKIE = "gw_vuuid"
 COOKIE_AGE = 365 * 24 * 3600
 
 
-def _visitor(request: HttpRequest) -> uuidlib.UUID:
+def visitor_cookie(site_id: int) -> str:
+    """One visitor cookie per site: the uuid a merchant receives as `tkbl_cvuuid` is its own
+    site's, so two merchants comparing their visitor uuids cannot link one browser across
+    them (every site's claim links share this host, and a cookie shared by all would)."""
+    return f"gw_vuuid_{site_id}"
+
+
+def _visitor(request: HttpRequest, site_id: int) -> uuidlib.UUID:
     try:
-        return uuidlib.UUID(request.COOKIES.get(VISITOR_COOKIE, ""))
+        return uuidlib.UUID(request.COOKIES.get(visitor_cookie(site_id), ""))
     except ValueError:
         return uuidlib.uuid4()
 
 
 def _with_cookie(
-    response: HttpResponse, request: HttpRequest, visitor: uuidlib.UUID
+    response: HttpResponse, request: HttpRequest, site_id: int, visitor: uuidlib.UUID
 ) -> HttpResponse:
     response.set_cookie(
-        VISITOR_COOKIE,
+        visitor_cookie(site_id),
         str(visitor),
         max_age=COOKIE_AGE,
         httponly=True,
@@ -85,30 +91,33 @@ def _while_down(request: HttpRequest, code: str, exc: Exception) -> HttpResponse
     if target is None:
         return unavailable_response(request, exc)
     outage.note_down(exc)
-    visitor = _visitor(request)
-    return _with_cookie(HttpResponseRedirect(destination(target, visitor, None)), request, visitor)
+    # Which site the link belongs to is not known here, so neither is the visitor cookie (one per
+    # site): the friend goes on with a visitor id of their own, and no cookie is set.
+    return HttpResponseRedirect(destination(target, uuidlib.uuid4(), None))
 
 
 def _short_link(request: HttpRequest, code: str) -> HttpResponse:
     resolved = link_resolve(code=code)
     if resolved is None:
         return _not_found(request)
-    visitor = _visitor(request)
+    site_id = resolved.offer.site_id
+    visitor = _visitor(request, site_id)
     ip = client_ip(request)
     agent = request.META.get("HTTP_USER_AGENT", "")
     if resolved.link.kind == LinkKind.SHOW:
         if request.method != "GET":
             return HttpResponse(status=405)
         advocate_view_record(resolved=resolved, visitor_uuid=visitor, ip=ip, user_agent=agent)
-        return _with_cookie(_show_page(request, resolved), request, visitor)
+        return _with_cookie(_show_page(request, resolved), request, site_id, visitor)
     if resolved.campaign.gate_email:
-        return _with_cookie(_gated_claim(request, resolved, visitor, ip, agent), request, visitor)
+        gated = _gated_claim(request, resolved, visitor, ip, agent)
+        return _with_cookie(gated, request, site_id, visitor)
     if not claim_click_admit(resolved=resolved, ip=ip):
         target = destination(resolved.campaign.destination_url, visitor, None)
-        return _with_cookie(HttpResponseRedirect(target), request, visitor)
+        return _with_cookie(HttpResponseRedirect(target), request, site_id, visitor)
     claim = claim_record(resolved=resolved, visitor_uuid=visitor, ip=ip, user_agent=agent)
     target = destination(resolved.campaign.destination_url, visitor, claim.friend_coupon_code)
-    return _with_cookie(HttpResponseRedirect(target), request, visitor)
+    return _with_cookie(HttpResponseRedirect(target), request, site_id, visitor)
 
 
 def _gated_claim(

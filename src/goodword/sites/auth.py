@@ -2,20 +2,26 @@
 
 Checking a key costs an indexed query; a busy integration sends hundreds of requests a second
 with the same key, so a verified key is trusted for API_KEY_CACHE_SECONDS in this process.
-Revoking through this process forgets it at once; other processes notice within the TTL.
+Revoking through this process forgets it at once. Other processes learn of it through the
+AuthVersion row: a revocation, a new key or a site change bumps it in the same transaction, and
+each process reads it at most once every API_KEY_VERSION_SECONDS (one second), emptying its
+caches when it moved. The TTL stays as the fallback for changes made behind the services' back.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
 
 from goodword.core.cache import TTLCache
-from goodword.core.errors import NotFound, Unauthorized, ValidationFailed
+from goodword.core.errors import Unauthorized, ValidationFailed
+from goodword.core.models import AuthVersion
 from goodword.sites.models import ApiKey, Site
 
 
@@ -37,6 +43,34 @@ _by_key: TTLCache[str, SiteRef] = TTLCache(seconds=_key_ttl, max_entries=_MAX_CA
 _by_id: TTLCache[int, SiteRef] = TTLCache(seconds=_key_ttl, max_entries=_MAX_CACHED)
 
 
+def _version_interval() -> float:
+    return float(settings.API_KEY_VERSION_SECONDS)
+
+
+class _Version:
+    """The AuthVersion number this process's caches were filled under, and when to read it
+    again. Threads of one process share it; a race between two of them costs at most one extra
+    read or one extra reload, never a stale answer past the next check."""
+
+    def __init__(self) -> None:
+        self.seen: int | None = None
+        self.next_check = 0.0
+        self.lock = threading.Lock()
+
+    def observe(self, version: int, stamp: float) -> None:
+        """A version read from the database at `stamp`: caches filled under another one may
+        hold a revoked key, so they go."""
+        with self.lock:
+            if version != self.seen:
+                _by_key.clear()
+                _by_id.clear()
+                self.seen = version
+            self.next_check = stamp + _version_interval()
+
+
+_version = _Version()
+
+
 def forget_key(key_hash: str) -> None:
     _by_key.forget(key_hash)
 
@@ -44,34 +78,77 @@ def forget_key(key_hash: str) -> None:
 def clear_cache() -> None:
     _by_key.clear()
     _by_id.clear()
+    # An empty cache holds nothing stale: the next lookup reads the version with the key.
+    with _version.lock:
+        _version.seen = None
+        _version.next_check = time.monotonic() + _version_interval()
 
 
 def site_for_key(raw_key: str) -> SiteRef:
     """The site of an active key, or Unauthorized."""
     if not raw_key:
         raise Unauthorized("api_key_missing", _MISSING)
+    if time.monotonic() >= _version.next_check:
+        _check_version()
     key_hash = hashlib.sha256(raw_key.encode()).hexdigest()
     return _by_key.get(key_hash, _verified)
 
 
+def _check_version() -> None:
+    stamp = time.monotonic()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT version FROM {AuthVersion._meta.db_table} WHERE id = %s", [_VERSION_ROW]
+        )
+        row = cursor.fetchone()
+    _version.observe(0 if row is None else int(row[0]), stamp)
+
+
 def _verified(key_hash: str) -> SiteRef:
+    stamp = time.monotonic()
     row = _lookup(key_hash)
     # The index found the row by hash; compare_digest keeps the final check constant-time.
     if row is None or not hmac.compare_digest(row[0], key_hash):
         raise Unauthorized("api_key_invalid", "Invalid API key.")
+    # The version came with the key: a cache miss costs no extra round trip, and the entries
+    # cached under an older version go before this fresh one is kept.
+    _version.observe(row[4], stamp)
     return SiteRef(id=row[1], slug=row[2], currency=row[3])
 
 
-def _lookup(key_hash: str) -> tuple[str, int, str, str] | None:
-    k, s = ApiKey._meta.db_table, Site._meta.db_table
+def _lookup(key_hash: str) -> tuple[str, int, str, str, int] | None:
+    k, s, v = ApiKey._meta.db_table, Site._meta.db_table, AuthVersion._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT k.key_hash, s.id, s.slug, s.currency FROM {k} k "
+            f"SELECT k.key_hash, s.id, s.slug, s.currency, "
+            f"(SELECT version FROM {v} WHERE id = %s) FROM {k} k "
             f"JOIN {s} s ON s.id = k.site_id WHERE k.key_hash = %s AND k.revoked_at IS NULL",
-            [key_hash],
+            [_VERSION_ROW, key_hash],
         )
         row = cursor.fetchone()
-    return None if row is None else (row[0], row[1], row[2], row[3])
+    return None if row is None else (row[0], row[1], row[2], row[3], int(row[4] or 0))
+
+
+_VERSION_ROW = 1
+
+
+def version_bump() -> None:
+    """Tell every process that keys or sites changed; call inside the changing transaction.
+    The row is made on first use (a flushed test database has none)."""
+    table = AuthVersion._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET version = version + 1 WHERE id = %s", [_VERSION_ROW])
+        if cursor.rowcount:
+            return
+        # Two first bumps at once: one inserts, the other's insert does nothing and it bumps.
+        cursor.execute(
+            f"INSERT INTO {table} (id, version) VALUES (%s, 1) ON CONFLICT (id) DO NOTHING",
+            [_VERSION_ROW],
+        )
+        if not cursor.rowcount:
+            cursor.execute(
+                f"UPDATE {table} SET version = version + 1 WHERE id = %s", [_VERSION_ROW]
+            )
 
 
 def authorize_site(key_site: SiteRef, site_slug: str | None) -> SiteRef:
@@ -80,8 +157,8 @@ def authorize_site(key_site: SiteRef, site_slug: str | None) -> SiteRef:
         raise ValidationFailed("site_slug_missing", "`site_slug` is required")
     if site_slug == key_site.slug:
         return key_site
-    if not Site.objects.filter(slug=site_slug).exists():
-        raise NotFound("site_not_found", "No site found by `site_slug`.")
+    # Another site's slug and an unknown one get the same answer: a key must not learn which
+    # other sites exist.
     raise Unauthorized("api_key_wrong_site", "The API key does not belong to this site.")
 
 

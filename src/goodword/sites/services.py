@@ -60,9 +60,11 @@ def api_key_create(*, site: Site, name: str = "") -> IssuedKey:
     # option on a command line.
     while not raw_key[0].isalnum():
         raw_key = secrets.token_urlsafe(KEY_BYTES)
-    key = ApiKey.objects.create(
-        site=site, name=name, prefix=raw_key[:8], key_hash=hash_key(raw_key), created_at=now()
-    )
+    with transaction.atomic():
+        key = ApiKey.objects.create(
+            site=site, name=name, prefix=raw_key[:8], key_hash=hash_key(raw_key), created_at=now()
+        )
+        auth.version_bump()
     return IssuedKey(api_key=key, raw_key=raw_key)
 
 
@@ -74,7 +76,9 @@ def api_key_revoke(*, site: Site, prefix: str) -> ApiKey:
     if len(keys) > 1:
         raise DomainError("key_ambiguous", f"More than one active key starts with {prefix!r}")
     key = keys[0]
-    key.revoked_at = now()
-    key.save(update_fields=["revoked_at"])
+    with transaction.atomic():
+        key.revoked_at = now()
+        key.save(update_fields=["revoked_at"])
+        auth.version_bump()
     auth.forget_key(key.key_hash)
     return key

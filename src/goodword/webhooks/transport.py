@@ -19,11 +19,27 @@ READ_TIMEOUT = 10.0
 BODY_KEPT = 1000  # characters of the response body kept in the attempt log
 BODY_READ = 64 * 1024  # bytes read at most: a huge answer must not hold the worker
 
-# Cloud metadata endpoints stay refused even when a site allows private targets: no intranet
-# receiver lives there, and they hand out credentials.
-METADATA_ADDRESSES = frozenset(
-    {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+# Refused even when a site allows private targets: no intranet receiver lives there, and cloud
+# metadata services hand out credentials. 169.254.0.0/16 is link-local as a whole (AWS, GCP and
+# Azure metadata at .169.254, ECS task credentials at .170.2); Alibaba's and Oracle's endpoints
+# sit outside it; fd00:ec2::254 is AWS's IPv6 one; 0.0.0.0/8 reaches this host on Linux.
+ALWAYS_REFUSED = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "169.254.0.0/16",
+        "100.100.100.200/32",
+        "192.0.0.192/32",
+        "0.0.0.0/8",
+        "255.255.255.255/32",
+        "fd00:ec2::254/128",
+    )
 )
+# The NAT64 prefixes: the well-known one carries an IPv4 address in its last 32 bits; the
+# local-use one (RFC 8215) is for a site's own translator, so it is private as a whole.
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class TargetRefused(Exception):
@@ -58,18 +74,38 @@ def check_url(url: str) -> tuple[str, str, int, str]:
     return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80), path
 
 
-def address_refusal(
-    address: ipaddress.IPv4Address | ipaddress.IPv6Address, *, allow_private: bool
-) -> str | None:
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries and hands on to: IPv4-mapped and -compatible
+    addresses, 6to4 (2002::/16), Teredo (the client's address) and NAT64 (64:ff9b::/96)."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    if address in NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    # IPv4-compatible (::a.b.c.d, deprecated); :: and ::1 are themselves, not an embedding.
+    if int(address) >> 32 == 0 and int(address) > 1:
+        return ipaddress.IPv4Address(int(address))
+    return None
+
+
+def address_refusal(address: IPAddress, *, allow_private: bool) -> str | None:
     """Why this address may not be a webhook target, or None when it may."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if address in METADATA_ADDRESSES:
-        return "a cloud metadata address"
+    if isinstance(address, ipaddress.IPv6Address):
+        inner = embedded_ipv4(address)
+        if inner is not None:
+            refusal = address_refusal(inner, allow_private=allow_private)
+            return f"an address that carries {inner}, {refusal}" if refusal else None
+    if any(address in network for network in ALWAYS_REFUSED):
+        return "a link-local or cloud metadata address"
     if address.is_unspecified or address.is_multicast:
         return "an unspecified or multicast address"
     if allow_private:
         return None
+    if address in NAT64_LOCAL:
+        return "a private or reserved address"
     if address.is_loopback:
         return "a loopback address"
     if address.is_link_local:
