@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 
 from goodword.api.v2 import (
     errors,
+    metrics,
     offers,
     origin_batches,
     origins,
@@ -35,6 +36,7 @@ api.add_router("", offers.router)
 api.add_router("", people.router)
 api.add_router("", rewards.router)
 api.add_router("", trace.router)
+api.add_router("", metrics.router)
 
 if settings.BENCH_FLOOR_ENDPOINT:
     from goodword.api.floor.views import router as floor_router
