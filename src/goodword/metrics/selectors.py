@@ -266,10 +266,14 @@ def metric_calculate(
 ) -> Value:
     """The metric over the whole range."""
     metric = metric_get(name)
-    numerator = _total(MEASURES[metric.numerator], site_id, span, filters)
-    denominator = (
-        _total(MEASURES[metric.denominator], site_id, span, filters) if metric.denominator else None
-    )
+    top = MEASURES[metric.numerator]
+    bottom = MEASURES[metric.denominator] if metric.denominator else None
+    if bottom is not None and bottom.rows is top.rows:
+        # Both from the same rows (revenue per purchase): one pass over them, not two.
+        sums = top.rows(site_id, span, filters).aggregate(n=top.value(), d=bottom.value())
+        return _value(metric, _number(sums["n"]), _number(sums["d"]), precision)
+    numerator = _total(top, site_id, span, filters)
+    denominator = _total(bottom, site_id, span, filters) if bottom is not None else None
     return _value(metric, numerator, denominator, precision)
 
 
