@@ -9,6 +9,7 @@ from goodword.api.v2 import (
     errors,
     metrics,
     offers,
+    openapi,
     origin_batches,
     origins,
     people,
@@ -29,6 +30,7 @@ api = NinjaAPI(
     parser=TalkableParser(),
 )
 errors.install(api)
+api.get_openapi_schema = openapi.install(api.get_openapi_schema)  # type: ignore[method-assign]
 api.add_router("", origins.router)
 api.add_router("", origin_batches.router)
 api.add_router("", referrals.router)
