@@ -99,6 +99,8 @@ BODY_FIELDS: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("AnyOriginBody", "type"): {"type": "string", "enum": [t.value for t in OriginType]},
 }
+# Bodies of operations the contract gives no site_slug: the key's site is used without one.
+OPTIONAL_SITE = ("ShareBody",)
 EMAIL_SCHEMAS = ("PurchaseData", "EventData", "AffiliateMemberData")
 
 
@@ -147,10 +149,10 @@ def _bodies(schema: dict[str, Any]) -> None:
         props = components.get(name, {}).get("properties", {})
         if field in props:
             props[field] = {**replacement, "title": props[field].get("title", field)}
-    for component in components.values():
+    for name, component in components.items():
         # A body names its site (the query string may carry it instead, as Talkable accepts).
         props = component.get("properties", {})
-        if "site_slug" in props:
+        if "site_slug" in props and name not in OPTIONAL_SITE:
             required = component.setdefault("required", [])
             if "site_slug" not in required:
                 required.append("site_slug")
