@@ -271,3 +271,20 @@ def test_unsubscribe_emitter_sends_when_subscribed(api_site, receiver):
     drain()
     (body,) = received(receiver, "unsubscribe_web_hook")
     assert_valid(body, "unsubscribe_web_hook")
+
+
+def test_a_person_payload_carries_the_real_unsubscribed_at(api_site, frozen_now):
+    # given a person who unsubscribed
+    person = Person.objects.create(
+        site=api_site.site,
+        email="gone@example.com",
+        unsubscribed_at=frozen_now,
+        created_at=frozen_now,
+        updated_at=frozen_now,
+    )
+
+    # when a webhook describes them / then it says when, as Talkable formats times
+    body = payloads.person_payload(person)
+    assert body is not None
+    assert body["unsubscribed_at"] == "2026-07-07T18:00:00.000+00:00"
+    assert body["subscribed_at"] is None

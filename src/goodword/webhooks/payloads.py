@@ -120,11 +120,12 @@ def _person_fields(person: Person | None) -> dict[str, Any]:
         "first_name": person.first_name if person else None,
         "last_name": person.last_name if person else None,
         "username": person.username if person else None,
-        # Goodword keeps no subscription or loyalty state: Talkable's null/false values.
-        "unsubscribed_at": None,
-        "subscribed_at": None,
-        "opted_in_at": None,
-        "phone_opted_in_at": None,
+        # The person's own subscription times as stored (`subscribed_at` and the opt-in times
+        # where the people app records them); no loyalty state: Talkable's null/false values.
+        "unsubscribed_at": _time(person.unsubscribed_at) if person else None,
+        "subscribed_at": _time(getattr(person, "subscribed_at", None)),
+        "opted_in_at": _time(getattr(person, "opted_in_at", None)),
+        "phone_opted_in_at": _time(getattr(person, "phone_opted_in_at", None)),
         "is_loyalty_member": False,
         "loyalty_member": None,
         "custom_properties": dict(person.custom_properties or {}) if person else {},
