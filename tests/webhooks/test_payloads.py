@@ -288,3 +288,16 @@ def test_a_person_payload_carries_the_real_unsubscribed_at(api_site, frozen_now)
     assert body is not None
     assert body["unsubscribed_at"] == "2026-07-07T18:00:00.000+00:00"
     assert body["subscribed_at"] is None
+
+
+@pytest.mark.parametrize(
+    ("incentive_type", "amount"),
+    [("rebate", "10.00"), ("discount_coupon", None), ("other", None)],
+)
+def test_a_referral_rewards_amount_is_money_paid_only(incentive_type, amount):
+    # given a reward of each kind, all valued at 10
+    reward = {"id": 1, "amount": Decimal("10.00"), "incentive_type": incentive_type}
+
+    # when a referral webhook lists it / then only a rebate carries an amount of money
+    entry = payloads.referral_reward_payload(reward, person=None, origin=None)
+    assert entry["amount"] == amount

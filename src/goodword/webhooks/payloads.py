@@ -383,7 +383,8 @@ def referral_reward_payload(
     code = reward_dict.get("coupon_code") or (
         coupon.get("code") if isinstance(coupon, Mapping) else None
     )
-    amount = reward_dict.get("amount")
+    # "Amount of money to reward": a rebate's; a coupon's value is the coupon's, not money paid.
+    amount = reward_dict.get("amount") if reward_dict.get("incentive_type") == "rebate" else None
     return {
         "id": reward_dict.get("id"),
         "amount": _decimal_string(amount) if amount is not None else None,
