@@ -362,3 +362,10 @@ def test_a_date_time_out_of_range_in_utc_is_400(api, api_site, moment):
     message = assert_error(response, 400)
     assert "created_at" in message
     assert stored_counts() == (0, 0)
+
+
+def test_a_nan_subtotal_is_not_a_number(api, api_site):
+    endpoint = endpoint_by_id("purchase")
+    response = api.post(endpoint.path, endpoint.body(api_site.slug, endpoint.data(subtotal="NaN")))
+    assert_error(response, 400, "`data.subtotal` must be a number")
+    assert stored_counts() == (0, 0)

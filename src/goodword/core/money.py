@@ -19,8 +19,6 @@ def to_amount(value: object) -> Decimal:
         parsed = Decimal(str(value))
     except (InvalidOperation, ValueError) as exc:
         raise ValueError("not a number") from exc
-    if parsed.is_nan():
-        raise ValueError("not a number")
     try:
         amount = parsed.quantize(CENT, rounding=ROUND_HALF_UP)
     except InvalidOperation:

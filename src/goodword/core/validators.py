@@ -39,7 +39,7 @@ def amount_not_negative(value: Any, field: str) -> Decimal | None:
 def amount_error(value: Any, field: str, exc: ValueError) -> str:
     """The sentence for an amount `to_amount` refused: a number beyond what the columns hold
     is too large (or too small), not "not a number"."""
-    if str(exc) == "out of range":
+    if str(exc) == "out of range" and not (isinstance(value, str) and "nan" in value.lower()):
         negative = isinstance(value, int | float) and value < 0
         if isinstance(value, str):
             negative = value.strip().startswith("-")
