@@ -103,3 +103,76 @@ class IncentiveFactory(factory.django.DjangoModelFactory):
     reason = "referrer"
     incentive_type = "rebate"
     amount = 10
+
+
+# Stored rows of the referral flow, for reads that count them (the Metrics API).
+
+
+class OriginFactory(factory.django.DjangoModelFactory):
+    """A stored purchase; pass `type="Event"` with event_category/event_number for an event."""
+
+    class Meta:
+        model = "origins.Origin"
+
+    site = factory.SubFactory(SiteFactory)
+    person = factory.SubFactory(PersonFactory, site=factory.SelfAttribute("..site"))
+    type = "Purchase"
+    order_number = factory.Sequence(lambda n: f"ORDER-{n}")
+    email = factory.SelfAttribute("person.email")
+    subtotal = 100
+    currency = "USD"
+    occurred_at = factory.LazyFunction(now)
+    fingerprint = factory.Sequence(lambda n: f"{n:064x}")
+    created_at = factory.SelfAttribute("occurred_at")
+
+
+class AdvocateOfferFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "offers.AdvocateOffer"
+
+    site = factory.SubFactory(SiteFactory)
+    campaign = factory.SubFactory(CampaignFactory, site=factory.SelfAttribute("..site"))
+    advocate = factory.SubFactory(PersonFactory, site=factory.SelfAttribute("..site"))
+    short_url_code = factory.Sequence(lambda n: f"off{n}")
+    created_at = factory.LazyFunction(now)
+
+
+class ShareFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "offers.Share"
+
+    offer = factory.SubFactory(AdvocateOfferFactory)
+    site = factory.SelfAttribute("offer.site")
+    channel = "facebook"
+    created_at = factory.LazyFunction(now)
+
+
+class ClaimFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "offers.Claim"
+
+    offer = factory.SubFactory(AdvocateOfferFactory)
+    site = factory.SelfAttribute("offer.site")
+    visitor_uuid = factory.Faker("uuid4")
+    channel = "facebook"
+    created_at = factory.LazyFunction(now)
+    clicked_at = factory.SelfAttribute("created_at")
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    """A referral of a friend's purchase through an offer (pass `offer`; the rest follows)."""
+
+    class Meta:
+        model = "referrals.Referral"
+
+    offer = factory.SubFactory(AdvocateOfferFactory)
+    site = factory.SelfAttribute("offer.site")
+    campaign = factory.SelfAttribute("offer.campaign")
+    advocate = factory.SelfAttribute("offer.advocate")
+    origin = factory.SubFactory(OriginFactory, site=factory.SelfAttribute("..site"))
+    friend = factory.SelfAttribute("origin.person")
+    track_method = "cookie"
+    status = "approved"
+    subtotal = factory.SelfAttribute("origin.subtotal")
+    created_at = factory.LazyFunction(now)
+    updated_at = factory.SelfAttribute("created_at")

@@ -147,7 +147,7 @@ def test_a_hundred_thousand_sharing_channels_are_refused_whole(api, api_site):
 
     # then it is a 400 that says the limit, and no link was made
     message = assert_error(response, 400)
-    assert f"`sharing_channels` takes at most {MAX_SHARING_CHANNELS} channels" in message
+    assert f"`data.sharing_channels` takes at most {MAX_SHARING_CHANNELS} channels" in message
     assert stored_counts() == (0, 0)
     assert ShortLink.objects.count() == links
 
@@ -194,7 +194,7 @@ def test_a_batch_row_beyond_a_limit_is_recorded_as_that_rows_error(api, api_site
 
     # then the other rows are stored and that row's error names the limit
     assert sorted(Origin.objects.values_list("order_number", flat=True)) == ["B-1", "B-3"]
-    assert row_errors(batch) == [(1, "`sharing_channels` takes at most 20 channels (21 sent)")]
+    assert row_errors(batch) == [(1, "`data.sharing_channels` takes at most 20 channels (21 sent)")]
 
 
 # ---- nesting -----------------------------------------------------------------------------------
@@ -278,7 +278,7 @@ def test_a_date_outside_the_window_is_400_naming_it(api, api_site, name, moment,
 
     # then it is refused with a message that says which date and why
     message = assert_error(response, 400)
-    assert f"`{name}`" in message and says in message, message
+    assert f"`data.{name}`" in message and says in message, message
     assert stored_counts() == (0, 0)
 
 
@@ -305,7 +305,7 @@ def test_a_refund_dated_in_year_9999_is_refused(api, api_site):
     )
 
     # then it is refused and the purchase is not refunded
-    assert "`refunded_at`" in assert_error(response, 400)
+    assert "`data.refunded_at`" in assert_error(response, 400)
     assert Origin.objects.get().refunded_at is None
 
 
@@ -320,7 +320,7 @@ def test_an_ip_address_the_database_would_refuse_is_400(api, api_site, ip):
     response = post(api, api_site.slug, ip_address=ip)
 
     # then it is refused, naming the field, on every database alike
-    assert assert_error(response, 400) == '`ip_address` must be an IP address or "current"'
+    assert assert_error(response, 400) == '`data.ip_address` must be an IP address or "current"'
     assert stored_counts() == (0, 0)
 
 
@@ -362,5 +362,5 @@ def test_a_comma_separated_string_far_beyond_the_limit_is_refused_before_it_is_s
     response = post(api, api_site.slug, **{name: ",".join(["x"] * 100_000)})
 
     # then it is refused with the limit, and nothing is stored
-    assert f"`{name}` takes at most" in assert_error(response, 400)
+    assert f"`data.{name}` takes at most" in assert_error(response, 400)
     assert stored_counts() == (0, 0)

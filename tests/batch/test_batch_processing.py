@@ -281,7 +281,7 @@ def test_a_500_row_batch_with_an_address_inet_refuses_stores_the_other_499(api, 
     batch = the_batch(post_batch(api, PURCHASES_URL, api_site.slug, rows))
 
     # then the row is refused by the same validator the single endpoint uses, and the rest kept
-    assert_one_row_failed(batch, 250, '`ip_address` must be an IP address or "current"')
+    assert_one_row_failed(batch, 250, '`data.ip_address` must be an IP address or "current"')
 
 
 @postgres_only

@@ -247,3 +247,27 @@ def test_sharing_an_unknown_offer(api, api_site, offer):
     assert response.status_code == 400
     assert response.json() == {"ok": False, "error_message": "No offer found by id."}
     assert Share.objects.count() == 0
+
+
+def test_a_share_without_site_slug_uses_the_keys_site(api, api_site, offer):
+    # when the advocate shares without naming the site, as the contract's operation has none
+    response = api.post(
+        f"/api/v2/offers/{offer['short_url_code']}/shares/social", {"channel": "facebook"}
+    )
+
+    # then the offer code finds the key's site and the share is recorded there
+    assert response.status_code == 200, response.content
+    assert response.json()["result"]["share"]["channel_identifier"] == "facebook"
+    assert Share.objects.get().site_id == api_site.site.id
+
+
+def test_a_share_without_site_slug_with_another_sites_key_finds_no_offer(offer):
+    # given a key of another site
+    other = ApiClient(make_key(SiteFactory()).raw_key)
+
+    # when it shares this site's offer without naming a site / then the code is not found there
+    response = other.post(
+        f"/api/v2/offers/{offer['short_url_code']}/shares/social", {"channel": "facebook"}
+    )
+    assert response.json() == {"ok": False, "error_message": "No offer found by id."}
+    assert Share.objects.count() == 0

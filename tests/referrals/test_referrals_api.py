@@ -226,9 +226,9 @@ def test_an_origin_without_a_referral_answers_ok_and_changes_nothing(api, api_si
     # when the merchant calls the Referrals API for it, as they do for every order
     response = put_status(api, api_site.slug, "PLAIN-1", "approved")
 
-    # then it is a bare success and no referral appears
+    # then it is a success whose result says there is no referral, and none appears
     assert response.status_code == 200
-    assert response.json() == {"ok": True}
+    assert response.json() == {"ok": True, "result": {"referral": None}}
     assert Referral.objects.count() == 0
     assert ReferralEvent.objects.count() == 0
 

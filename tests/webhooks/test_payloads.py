@@ -271,3 +271,33 @@ def test_unsubscribe_emitter_sends_when_subscribed(api_site, receiver):
     drain()
     (body,) = received(receiver, "unsubscribe_web_hook")
     assert_valid(body, "unsubscribe_web_hook")
+
+
+def test_a_person_payload_carries_the_real_unsubscribed_at(api_site, frozen_now):
+    # given a person who unsubscribed
+    person = Person.objects.create(
+        site=api_site.site,
+        email="gone@example.com",
+        unsubscribed_at=frozen_now,
+        created_at=frozen_now,
+        updated_at=frozen_now,
+    )
+
+    # when a webhook describes them / then it says when, as Talkable formats times
+    body = payloads.person_payload(person)
+    assert body is not None
+    assert body["unsubscribed_at"] == "2026-07-07T18:00:00.000+00:00"
+    assert body["subscribed_at"] is None
+
+
+@pytest.mark.parametrize(
+    ("incentive_type", "amount"),
+    [("rebate", "10.00"), ("discount_coupon", None), ("other", None)],
+)
+def test_a_referral_rewards_amount_is_money_paid_only(incentive_type, amount):
+    # given a reward of each kind, all valued at 10
+    reward = {"id": 1, "amount": Decimal("10.00"), "incentive_type": incentive_type}
+
+    # when a referral webhook lists it / then only a rebate carries an amount of money
+    entry = payloads.referral_reward_payload(reward, person=None, origin=None)
+    assert entry["amount"] == amount

@@ -16,9 +16,14 @@ def to_amount(value: object) -> Decimal:
     if isinstance(value, float):
         value = repr(value)
     try:
-        amount = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+        parsed = Decimal(str(value))
     except (InvalidOperation, ValueError) as exc:
         raise ValueError("not a number") from exc
+    try:
+        amount = parsed.quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        # A number with more digits than any column holds: it parses, it cannot be stored.
+        raise ValueError("out of range") from None
     if not amount.is_finite() or abs(amount) > MAX_AMOUNT:
         raise ValueError("out of range")
     return amount

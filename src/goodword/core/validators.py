@@ -113,11 +113,39 @@ def amount_not_negative(value: Any, field: str) -> Decimal | None:
         return None
     try:
         amount = to_amount(value)
-    except ValueError:
-        raise ValueError(f"`{field}` must be a number") from None
+    except ValueError as exc:
+        raise ValueError(amount_error(value, field, exc)) from None
     if amount < 0:
         raise ValueError(f"`{field}` must be greater than or equal to 0")
     return amount
+
+
+def amount_error(value: Any, field: str, exc: ValueError) -> str:
+    """The sentence for an amount `to_amount` refused: a number beyond what the columns hold
+    is too large (or too small), not "not a number"."""
+    if str(exc) == "out of range" and not (isinstance(value, str) and "nan" in value.lower()):
+        negative = isinstance(value, int | float) and value < 0
+        if isinstance(value, str):
+            negative = value.strip().startswith("-")
+        return f"`{field}` is too {'small' if negative else 'large'}"
+    return f"`{field}` must be a number"
+
+
+def not_blank(value: Any, field: str) -> Any:
+    """A required identifier, trimmed; ValueError "can't be blank" for blank text or null."""
+    if isinstance(value, str):
+        value = value.strip()
+    if value is None or value == "":
+        raise ValueError(f"`{field}` can't be blank")
+    return value
+
+
+def _prefixed(message: str, loc: tuple[Any, ...]) -> str:
+    # Rules name a field by its own name; the merchant reads its path in the body (`data.x`).
+    if len(loc) > 1 and isinstance(loc[-1], str):
+        path = ".".join(str(p) for p in loc)
+        return message.replace(f"`{loc[-1]}`", f"`{path}`", 1)
+    return message
 
 
 _TYPE_WORDS = {
@@ -156,7 +184,7 @@ def describe(err: dict[str, Any]) -> str:
         return f"`{path}` is required"
     if kind == "value_error":
         ctx = err.get("ctx") or {}
-        return str(ctx.get("error") or err.get("msg"))
+        return _prefixed(str(ctx.get("error") or err.get("msg")), tuple(err.get("loc", ())))
     if kind in _TYPE_WORDS:
         return f"`{path}` must be {_TYPE_WORDS[kind]}"
     if kind in {"string_too_long"}:

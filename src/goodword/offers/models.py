@@ -40,7 +40,9 @@ class AdvocateOffer(models.Model):
                 fields=["site", "coupon_code"],
                 condition=models.Q(coupon_code__isnull=False),
                 name="offer_site_coupon_idx",
-            )
+            ),
+            # The Metrics API's advocates and sharing rate: one site's offers by date.
+            models.Index(fields=["site", "created_at"], name="offer_site_created_idx"),
         ]
 
     def __str__(self) -> str:
@@ -88,6 +90,12 @@ class Share(models.Model):
     message = models.TextField(blank=True, default="")
     reminder = models.BooleanField(default=False)
     created_at = models.DateTimeField()
+
+    class Meta:
+        # The Metrics API's shares: one site's shares by date, per channel.
+        indexes = [
+            models.Index(fields=["site", "created_at", "channel"], name="share_site_created_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.offer_id}/{self.channel}"
@@ -174,6 +182,8 @@ class Claim(models.Model):
                 name="claim_site_phone_idx",
             ),
             models.Index(fields=["site", "ip_address", "clicked_at"], name="claim_site_ip_idx"),
+            # The Metrics API's friend claims: one site's claims by date, per channel.
+            models.Index(fields=["site", "created_at", "channel"], name="claim_site_created_idx"),
             models.Index(
                 fields=["site", "friend_coupon_code"],
                 condition=models.Q(friend_coupon_code__isnull=False),

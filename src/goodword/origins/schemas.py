@@ -26,12 +26,14 @@ from pydantic import BaseModel as Schema
 from goodword.core.errors import ValidationFailed
 from goodword.core.money import to_amount
 from goodword.core.validators import (
+    amount_error,
     amount_not_negative,
     datetime_in_window,
     describe_all,
     email_normalise,
     ip_address_normalise,
     json_shape_check,
+    not_blank,
 )
 from goodword.origins.models import (
     LEN_ADDRESS,
@@ -102,8 +104,12 @@ Address = Annotated[
 ]
 
 
+def _not_blank(value: Any, info: ValidationInfo) -> Any:
+    return not_blank(value, str(info.field_name))
+
+
 def _required_text(max_length: int) -> Any:
-    return Annotated[str, BeforeValidator(_strip), Field(min_length=1, max_length=max_length)]
+    return Annotated[str, BeforeValidator(_not_blank), Field(min_length=1, max_length=max_length)]
 
 
 class Item(Schema):
@@ -132,8 +138,8 @@ class Item(Schema):
             return None
         try:
             return to_amount(value)
-        except ValueError:
-            raise ValueError("`price` of an item must be a number") from None
+        except ValueError as exc:
+            raise ValueError(amount_error(value, "price", exc)) from None
 
 
 class PersonFields(Schema):
@@ -274,8 +280,8 @@ class PurchaseData(CommerceFields):
 class EventData(CommerceFields):
     event_category: _required_text(LEN_EVENT)  # type: ignore[valid-type]
     event_number: _required_text(LEN_EVENT)  # type: ignore[valid-type]
-    # Required by the contract's OpenAPI (ENGINE.md calls it optional; the OpenAPI file wins).
-    subtotal: Decimal
+    # Optional, as Talkable's origins documentation says ("subtotal (optional)") and its Ruby
+    # client sends events; the contract's OpenAPI file marks it required by mistake.
 
 
 class AffiliateMemberData(PersonFields):

@@ -116,10 +116,11 @@ def _person_fields(person: Person | None) -> dict[str, Any]:
         "first_name": person.first_name if person else None,
         "last_name": person.last_name if person else None,
         "username": person.username if person else None,
-        # Goodword keeps no subscription or loyalty state: Talkable's null/false values.
-        "unsubscribed_at": None,
-        "subscribed_at": None,
-        "opted_in_at": None,
+        # The person's own subscription times as stored; phone opt-in is not recorded, and there
+        # is no loyalty state: Talkable's null/false values.
+        "unsubscribed_at": format_time(person.unsubscribed_at) if person else None,
+        "subscribed_at": format_time(person.subscribed_at) if person else None,
+        "opted_in_at": format_time(person.opted_in_at) if person else None,
         "phone_opted_in_at": None,
         "is_loyalty_member": False,
         "loyalty_member": None,
@@ -375,7 +376,8 @@ def referral_reward_payload(
     code = reward_dict.get("coupon_code") or (
         coupon.get("code") if isinstance(coupon, Mapping) else None
     )
-    amount = reward_dict.get("amount")
+    # "Amount of money to reward": a rebate's; a coupon's value is the coupon's, not money paid.
+    amount = reward_dict.get("amount") if reward_dict.get("incentive_type") == "rebate" else None
     return {
         "id": reward_dict.get("id"),
         "amount": _decimal_string(amount) if amount is not None else None,

@@ -8,7 +8,9 @@ from ninja import NinjaAPI
 from goodword.api.v2 import (
     campaigns,
     errors,
+    metrics,
     offers,
+    openapi,
     origin_batches,
     origins,
     people,
@@ -30,6 +32,7 @@ api = NinjaAPI(
     parser=TalkableParser(),
 )
 errors.install(api)
+api.get_openapi_schema = openapi.install(api.get_openapi_schema)  # type: ignore[method-assign]
 api.add_router("", origins.router)
 api.add_router("", origin_batches.router)
 api.add_router("", referrals.router)
@@ -39,6 +42,7 @@ api.add_router("", rewards.router)
 api.add_router("", trace.router)
 api.add_router("", campaigns.router)
 api.add_router("", shares.router)
+api.add_router("", metrics.router)
 
 if settings.BENCH_FLOOR_ENDPOINT:
     from goodword.api.floor.views import router as floor_router

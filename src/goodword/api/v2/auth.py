@@ -1,5 +1,6 @@
-"""Talkable's API authentication: the key as a Bearer token, or as the HTTP Basic user name
-with an empty password (`curl -u KEY:`)."""
+"""Talkable's API authentication: the key as a Bearer token, as the HTTP Basic user name with
+an empty password (`curl -u KEY:`), or, as Talkable also accepts it, as the `api_key` parameter
+(in the query string or a form-encoded body)."""
 
 from __future__ import annotations
 
@@ -35,4 +36,14 @@ class ApiKeyAuth(AuthBase):
     openapi_scheme = "bearer"
 
     def __call__(self, request: HttpRequest) -> SiteRef:
-        return site_for_key(key_from_header(request.META.get("HTTP_AUTHORIZATION", "")))
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        key = key_from_header(header) if header else key_from_params(request)
+        return site_for_key(key)
+
+
+def key_from_params(request: HttpRequest) -> str:
+    """The `api_key` parameter: in the query string, or in a form-encoded body."""
+    key = request.GET.get("api_key")
+    if key is None and request.content_type == "application/x-www-form-urlencoded":
+        key = request.POST.get("api_key")
+    return key.strip() if isinstance(key, str) else ""

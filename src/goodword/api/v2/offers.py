@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from goodword.api.v2.envelope import ok
 from goodword.api.v2.serializers import offer_json, reward_json, share_json
-from goodword.api.v2.site import request_site
+from goodword.api.v2.site import request_site, request_site_or_keys
 from goodword.campaigns.program import program_for
 from goodword.core.errors import ValidationFailed
 from goodword.offers.selectors import claim_count_for_link
@@ -83,7 +83,7 @@ class ShareBody(BaseModel):
 
 @router.post("/offers/{short_url_code}/shares/social", summary="Share via a social channel")
 def share_social(request: HttpRequest, short_url_code: str, payload: ShareBody) -> HttpResponse:
-    site = request_site(request, payload.site_slug)
+    site = request_site_or_keys(request, payload.site_slug)
     share, view, reward = share_create(
         site=site, short_url_code=short_url_code, channel=payload.channel
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import parse_qsl
 
 from django.http import HttpRequest
 from ninja.errors import HttpError
@@ -70,8 +71,61 @@ def bad_text_path(value: Any, path: str = "") -> str | None:
     return None
 
 
+_KEY_PART = re.compile(r"\[([^\[\]]*)\]")
+
+
+def nest_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Rails-style form parameters (`data[email]=..`, `data[items][][price]=..`,
+    `data[coupon_codes][]=..`) as the JSON object a client would have sent."""
+    root: dict[str, Any] = {}
+    for name, value in pairs:
+        head, _, rest = name.partition("[")
+        parts = [head, *_KEY_PART.findall("[" + rest)] if rest else [head]
+        if not head:
+            raise HttpError(400, f"`{name}` is not a valid parameter name")
+        node: Any = root
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            following = None if last else parts[index + 1]
+            child: Any = value if last else ([] if following == "" else {})
+            if isinstance(node, list):
+                # `items[][price]`: a new element when the last one already has this key.
+                if part != "":
+                    raise HttpError(400, f"`{name}` is not a valid parameter name")
+                if last or not node or not isinstance(node[-1], dict) or following in node[-1]:
+                    node.append(child)
+                node = node[-1]
+                continue
+            if not isinstance(node, dict) or part == "":
+                raise HttpError(400, f"`{name}` is not a valid parameter name")
+            if last:
+                node[part] = value
+            else:
+                existing = node.setdefault(part, child)
+                if type(existing) is not type(child):
+                    raise HttpError(400, f"`{name}` mixes an array and an object")
+                node = existing
+    root.pop("api_key", None)
+    return root
+
+
 class TalkableParser(Parser):
     def parse_body(self, request: HttpRequest) -> Any:
+        if request.content_type == "application/x-www-form-urlencoded":
+            # Talkable accepts form-encoded bodies as well as JSON.
+            # In the order sent: `items[][price]=1&items[][quantity]=2&items[][price]=3` makes two
+            # items only when read in order.
+            try:
+                text = request.body.decode("utf-8")
+            except UnicodeDecodeError:
+                raise HttpError(400, "The form-encoded body is not valid UTF-8") from None
+            data = nest_form(parse_qsl(text, keep_blank_values=True))
+            path = bad_text_path(data)
+            if path:
+                raise HttpError(
+                    400, f"`{path}` must not contain NUL characters or unpaired surrogates"
+                )
+            return data
         body = request.body
         too_deep = HttpError(
             400, f"The request body is nested too deeply (at most {MAX_JSON_DEPTH} levels)"

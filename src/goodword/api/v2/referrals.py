@@ -58,7 +58,8 @@ def update_referral(request: HttpRequest, origin_slug: str, payload: StatusBody)
         reason="Referrals API",
     )
     if referral is None:
-        return ok()
+        # Clients read `result.referral`; an origin nobody referred has none.
+        return ok({"referral": None})
     referral = referral_get(site_id=site.id, referral_id=referral.pk)
     return ok({"referral": referral_json(referral)})
 

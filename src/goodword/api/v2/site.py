@@ -15,3 +15,14 @@ def request_site(request: HttpRequest, site_slug: str | None = None) -> SiteRef:
     site = authorize_site(request.auth, site_slug)  # type: ignore[attr-defined]
     set_site(site.slug)  # for the request's log lines
     return site
+
+
+def request_site_or_keys(request: HttpRequest, site_slug: str | None = None) -> SiteRef:
+    """For operations the contract gives no `site_slug` (a share: the offer code names the
+    site): the named site when one is sent, else the key's own site, in which the code must
+    then be found."""
+    if not site_slug and not request.GET.get("site_slug"):
+        site: SiteRef = request.auth  # type: ignore[attr-defined]
+        set_site(site.slug)
+        return site
+    return request_site(request, site_slug)
