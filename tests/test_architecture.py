@@ -100,9 +100,7 @@ def test_no_import_cycles():
     assert cycles == []
 
 
-@pytest.mark.parametrize(
-    "module", sorted(m for m in GRAPH if _app(m) not in TOP and m != PACKAGE)
-)
+@pytest.mark.parametrize("module", sorted(m for m in GRAPH if _app(m) not in TOP and m != PACKAGE))
 def test_domain_modules_never_import_api_or_portal(module):
     upward = sorted(t for t in GRAPH[module] if _app(t) in {"api", "portal"})
     assert upward == [], f"{module} imports {upward}"
