@@ -206,6 +206,16 @@ def _ratio(a: Any, b: Any) -> str:
         return "-"
 
 
+NOTES = ROOT / "docs" / "benchmarks-notes.md"
+
+
+def notes() -> list[str]:
+    """The hand-written notes on the figures (what limits a stage that misses its target)."""
+    if not NOTES.exists():
+        return []
+    return [*NOTES.read_text().strip().splitlines(), ""]
+
+
 def page(runs: list[Run], info: dict[str, str], load: tuple[str, str], quick: bool) -> str:
     by = {run.name: run for run in runs}
     ref, att = by.get("referrals"), by.get("attribution")
@@ -309,10 +319,15 @@ def page(runs: list[Run], info: dict[str, str], load: tuple[str, str], quick: bo
         "",
         "## Figures",
         "",
+        "Why attribution was erratic and what changed: "
+        "[ADR 0011](adr/0011-attribution-throughput.md). Targets not met, with their measured "
+        "causes: the notes after the table.",
+        "",
         "| stage | figure | ratio | target |",
         "|---|---|---|---|",
         *(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows),
         "",
+        *notes(),
         "## Runs",
         "",
         "| benchmark | command | seconds | outcome |",
