@@ -376,6 +376,8 @@ def main() -> int:
         execute(run, args.budget)
         print(f"   {run.error or 'ok'} in {run.seconds:.0f} s", file=sys.stderr, flush=True)
     after = " ".join(f"{v:.2f}" for v in os.getloadavg())
+    for leftover in Path(tempfile.gettempdir()).glob(f"goodword_bench_{os.getpid()}.sqlite3*"):
+        leftover.unlink()
     Path(args.out).write_text(page(runs, machine(), (before, after), args.quick) + "\n")
     print(f"wrote {args.out}", file=sys.stderr)
     return 0 if all(not run.error for run in runs) else 1
