@@ -56,9 +56,10 @@ def attribution_candidates_many(
     statements = [
         _candidates_query(site_id=site_id, origin=origin, phone=phone) for origin, phone in origins
     ]
+    # Not prepared: these read the referral table, which grows with every batch (see fetch_many).
     return [
         _candidates(rows, origin)
-        for rows, (origin, _) in zip(fetch_many(statements), origins, strict=True)
+        for rows, (origin, _) in zip(fetch_many(statements, prepare=False), origins, strict=True)
     ]
 
 
@@ -262,7 +263,7 @@ def fraud_facts_many(*, matches: list[tuple[Origin, int, int | None]]) -> list[R
     ]
     return [
         _fraud_facts(rows, match[0])
-        for rows, match in zip(fetch_many(statements), matches, strict=True)
+        for rows, match in zip(fetch_many(statements, prepare=False), matches, strict=True)
     ]
 
 
