@@ -139,7 +139,9 @@ def drain(env: dict[str, str], url: str, workers: int, total: int, timeout: floa
     deadline = started + timeout
     try:
         while left and time.perf_counter() < deadline:
-            time.sleep(0.05)
+            # Not faster: each look counts the job table, and at 20 a second that cost PostgreSQL
+            # more than the worker's own claims (3,744 scans, 190 M rows in a 100,000 run).
+            time.sleep(0.5)
             left = pending(url)
             while len(marks) < 10 and total - left >= (len(marks) + 1) * total / 10:
                 marks.append(time.perf_counter())
