@@ -1,5 +1,5 @@
-"""transport.post keeps the connection to a receiver open between deliveries, and sends again
-on a new one when the receiver closed it while it was idle."""
+"""transport.post keeps the connection to a receiver open between deliveries, and opens a new
+one when the receiver closed it while it was idle."""
 
 from __future__ import annotations
 

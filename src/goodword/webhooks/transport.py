@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import select
 import socket
 import ssl
 import threading
@@ -151,14 +152,18 @@ def _pool() -> OrderedDict[_Key, http.client.HTTPConnection]:
     return pool
 
 
-def _checkout(key: _Key) -> tuple[http.client.HTTPConnection, bool]:
-    """A kept connection for `key` (True) or a new one (False)."""
+def _checkout(key: _Key) -> http.client.HTTPConnection:
+    """A kept connection for `key`, or a new one. A kept connection the receiver has closed
+    while it was idle (its keep-alive timeout) reads as ready (end of file): it is dropped
+    before sending, never after, so a request is not sent twice by this module."""
     kept = _pool().pop(key, None)
     if kept is not None:
-        return kept, True
+        if kept.sock is not None and not select.select([kept.sock], [], [], 0)[0]:
+            return kept
+        kept.close()
     scheme, host, port, address, read_timeout = key
     cls = _PinnedHTTPS if scheme == "https" else _PinnedHTTP
-    return cls(host, port, address, read_timeout), False
+    return cls(host, port, address, read_timeout)
 
 
 def _checkin(key: _Key, conn: http.client.HTTPConnection) -> None:
@@ -193,19 +198,9 @@ def post(
     try:
         address = resolve(host, port, allow_private=allow_private)
         key = (scheme, host, port, address, READ_TIMEOUT if read_timeout is None else read_timeout)
-        conn, kept = _checkout(key)
-        try:
-            conn.request("POST", path, body=body, headers=headers)
-            answer = conn.getresponse()
-        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-            if not kept:
-                raise
-            # The receiver closed the kept connection while it was idle (its keep-alive
-            # timeout): it read nothing of this request. Once more, on a new connection.
-            conn.close()
-            conn, _ = _checkout(key)
-            conn.request("POST", path, body=body, headers=headers)
-            answer = conn.getresponse()
+        conn = _checkout(key)
+        conn.request("POST", path, body=body, headers=headers)
+        answer = conn.getresponse()
         raw = answer.read(BODY_READ)
         response = Response(
             status=answer.status,
