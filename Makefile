@@ -88,8 +88,10 @@ migrations-check: $(STAMP)
 check: lint types migrations-check
 	TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$(LOCAL_PG)}" $(MAKE) --no-print-directory test
 
+# Every benchmark in order (each bounded in time), then docs/benchmarks.md. PostgreSQL on
+# 127.0.0.1:5432; BENCH_ARGS=--quick for a short check that they all run.
 bench: $(STAMP)
-	$(BIN)/python bench/origins.py
+	$(BIN)/python bench/all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var dist build .pytest_cache .mypy_cache .ruff_cache

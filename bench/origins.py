@@ -1,6 +1,7 @@
 """POST /api/v2/origins (Purchase) against the one-insert floor endpoint, on PostgreSQL.
 
     .venv/bin/python bench/origins.py [--seconds 10] [--connections 32]
+    .venv/bin/python bench/origins.py --database-url sqlite:////tmp/bench.sqlite3   # make run's
 
 Starts `goodword serve` (workers = cores) with the floor endpoint switched on, then drives both
 endpoints from this process over loopback with unique order numbers. Prints requests/s, p50
@@ -76,7 +77,8 @@ def main() -> int:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
     args = parser.parse_args()
 
-    ensure_database(args.database_url)
+    if not args.database_url.startswith("sqlite"):  # SQLite: the file is made by migrate
+        ensure_database(args.database_url)
     with var_dir() as var:
         env = bench_env(args.database_url, var, GOODWORD_BENCH_FLOOR="1")
         goodword(env, "migrate", "--verbosity", "0")

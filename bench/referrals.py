@@ -41,9 +41,10 @@ ORIGINS = 100_000
 OFFERS = 10_000
 
 
-def seed(database_url: str, var: str, slug: str) -> list[str]:
+def seed(database_url: str, var: str, slug: str, *, analyze: bool = True) -> list[str]:
     """Bulk-load people, origins, a campaign, offers, claim links and claims. Returns the
-    claim visitor uuids the load will buy with."""
+    claim visitor uuids the load will buy with. `analyze=False` leaves the planner's
+    statistics as the bulk load left them (bench/attribution.py --no-analyze)."""
     os.environ.update(DATABASE_URL=database_url, GOODWORD_VAR_DIR=var)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "goodword.settings")
     import django
@@ -111,7 +112,8 @@ def seed(database_url: str, var: str, slug: str) -> list[str]:
             " FROM offers_shortlink l WHERE l.site_id = %s",
             [site.id],
         )
-        cur.execute("ANALYZE")
+        if analyze:
+            cur.execute("ANALYZE")
         cur.execute(
             "SELECT visitor_uuid FROM offers_claim WHERE site_id = %s ORDER BY id", [site.id]
         )

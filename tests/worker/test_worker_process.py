@@ -145,9 +145,14 @@ def test_a_worker_killed_mid_run_loses_nothing_and_applies_nothing_twice(
     first = start_worker("killed", *POLL, "--batch", str(batch))
 
     # when it is killed (SIGKILL: no cleanup at all) in the middle of a batch, with a lease on
-    # the rest of that batch
+    # that batch (attribution commits a batch at once: mid-batch is after a first batch
+    # committed, while the worker holds the leases of one it has not committed yet)
     def mid_batch() -> bool:
-        return 10 <= Referral.objects.count() % batch <= batch - 10
+        made = Referral.objects.count()
+        return (
+            0 < made <= orders - 2 * batch
+            and attribute_jobs().filter(claimed_until__gt=now()).exists()
+        )
 
     first.wait_for("a referral mid-batch", mid_batch)
     first.kill()

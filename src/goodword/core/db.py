@@ -67,3 +67,32 @@ def fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [adapt(p) for p in params])
         return list(cursor.fetchall()) if cursor.description else []
+
+
+def fetch_many(
+    statements: Sequence[tuple[str, Sequence[Any]]], *, prepare: bool = True
+) -> list[list[tuple[Any, ...]]]:
+    """Run several statements and return each one's rows, in order. On PostgreSQL they go out
+    together in one pipeline (one network round trip and one wait for the whole list);
+    elsewhere one after another. `prepare=False` plans each execution for its own values and
+    the table sizes of the moment, where a prepared statement may keep a generic plan made
+    while a table was small (measured: a sequential scan of the growing referral table per
+    job when the planner's statistics were stale). A failing statement raises, as `fetch`
+    would (inside a transaction, the transaction is then lost)."""
+    if not statements:
+        return []
+    if not is_postgres():
+        return [fetch(sql, params) for sql, params in statements]
+    from psycopg import Cursor
+
+    connection.ensure_connection()
+    conn = connection.connection
+    cursors = [Cursor(conn) for _ in statements]
+    try:
+        with conn.pipeline():
+            for cursor, (sql, params) in zip(cursors, statements, strict=True):
+                cursor.execute(sql, [adapt(p) for p in params], prepare=prepare)
+        return [list(c.fetchall()) if c.description else [] for c in cursors]
+    finally:
+        for cursor in cursors:
+            cursor.close()

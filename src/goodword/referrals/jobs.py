@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from goodword.coupons.services import coupons_record_use
-from goodword.origins.selectors import origin_for_attribution
+from goodword.origins.selectors import origin_for_attribution, origins_for_attribution
 from goodword.referrals.services import (
     ATTRIBUTE,
     RESOLVE,
     referral_for_origin,
+    referrals_for_origins,
     referrals_resolve,
 )
 from goodword.sites.auth import site_ref
@@ -37,6 +38,33 @@ def attribute_origin(job: queue.Claimed) -> None:
         phone=job.payload.get("phone") or None,
         fresh=True,
     )
+
+
+@queue.batch_handler(ATTRIBUTE)
+def attribute_origins(jobs: list[queue.Claimed]) -> dict[int, datetime]:
+    """Many attribution jobs in one transaction (referrals_for_origins): per site, the origins
+    in one statement, then their candidates, fraud facts and referrals with a few round trips
+    for the lot. The worker deletes the jobs in the same transaction; if anything fails, the
+    whole batch rolls back and each job runs on its own (`attribute_origin`)."""
+    by_site: dict[int, list[queue.Claimed]] = {}
+    for job in jobs:
+        by_site.setdefault(job.site_id, []).append(job)
+    for site_id, group in by_site.items():
+        origins = origins_for_attribution(
+            origin_ids=[job.ref_id for job in group if job.ref_id is not None], site_id=site_id
+        )
+        todo = []
+        for job in group:  # claim order: the order the single path would run them in
+            origin = origins.get(job.ref_id) if job.ref_id is not None else None
+            if origin is None:  # nothing to attribute (the site was deleted since)
+                continue
+            coupons_record_use(
+                site_id=site_id, codes=list(origin.coupon_codes or []), used_at=origin.occurred_at
+            )
+            todo.append((origin, job.payload.get("phone") or None))
+        if todo:
+            referrals_for_origins(site=site_ref(site_id), origins=todo)
+    return {}
 
 
 @queue.handler(RESOLVE)

@@ -10,7 +10,7 @@ from django.db.models import Count, Q
 from django.utils.dateparse import parse_datetime
 
 from goodword.campaigns.models import Campaign
-from goodword.core.db import cast, fetch, is_postgres
+from goodword.core.db import cast, fetch, fetch_many, is_postgres
 from goodword.coupons.models import Coupon
 from goodword.fraud.policies import Party, ReferralFacts
 from goodword.offers.models import NOT_MAILED, AdvocateOffer, Claim, Share, ShareRecipient
@@ -46,6 +46,25 @@ def _part(method: str, source: str, where: str, seen: str, claim: str, matched: 
 
 def attribution_candidates(*, site_id: int, origin: Origin, phone: str | None) -> list[Candidate]:
     """Every offer the origin could belong to, by every tracking method, in one query."""
+    sql, params = _candidates_query(site_id=site_id, origin=origin, phone=phone)
+    return _candidates(fetch(sql, params), origin)
+
+
+def attribution_candidates_many(
+    *, site_id: int, origins: list[tuple[Origin, str | None]]
+) -> list[list[Candidate]]:
+    """`attribution_candidates` for many origins (each with its phone), in one round trip."""
+    statements = [
+        _candidates_query(site_id=site_id, origin=origin, phone=phone) for origin, phone in origins
+    ]
+    # Not prepared: these read the referral table, which grows with every batch (see fetch_many).
+    return [
+        _candidates(rows, origin)
+        for rows, (origin, _) in zip(fetch_many(statements, prepare=False), origins, strict=True)
+    ]
+
+
+def _candidates_query(*, site_id: int, origin: Origin, phone: str | None) -> tuple[str, list[Any]]:
     o_t, cl_t = AdvocateOffer._meta.db_table, Claim._meta.db_table
     claims = f"{cl_t} cl JOIN {o_t} o ON o.id = cl.offer_id"
     parts: list[str] = []
@@ -159,7 +178,10 @@ def attribution_candidates(*, site_id: int, origin: Origin, phone: str | None) -
     )
     params += [site_id, origin.person_id, origin.pk, ReferralStatus.BLOCKED.value]
 
-    rows = fetch(" UNION ALL ".join(parts), params)
+    return " UNION ALL ".join(parts), params
+
+
+def _candidates(rows: list[tuple[Any, ...]], origin: Origin) -> list[Candidate]:
     candidates: list[Candidate] = []
     for method, oid, cid, aid, exp, status, starts, ends, claim_id, seen, matched in rows:
         facts = OfferFacts(
@@ -231,6 +253,25 @@ def fraud_facts(*, origin: Origin, offer_id: int, claim_id: int | None) -> Refer
     """What the policies compare, for the advocate of `offer_id` and this friend origin: one
     query (the offer and advocate, the advocate's recent origins, the friend's claim, and
     whether the advocate was once referred by this friend)."""
+    sql, params = _fraud_facts_query(origin=origin, offer_id=offer_id, claim_id=claim_id)
+    return _fraud_facts(fetch(sql, params), origin)
+
+
+def fraud_facts_many(*, matches: list[tuple[Origin, int, int | None]]) -> list[ReferralFacts]:
+    """`fraud_facts` for many (origin, offer id, claim id), in one round trip."""
+    statements = [
+        _fraud_facts_query(origin=origin, offer_id=offer_id, claim_id=claim_id)
+        for origin, offer_id, claim_id in matches
+    ]
+    return [
+        _fraud_facts(rows, match[0])
+        for rows, match in zip(fetch_many(statements, prepare=False), matches, strict=True)
+    ]
+
+
+def _fraud_facts_query(
+    *, origin: Origin, offer_id: int, claim_id: int | None
+) -> tuple[str, list[Any]]:
     ip = "host({})" if is_postgres() else "{}"
     text = "CAST({} AS TEXT)"
     o_t, p_t = AdvocateOffer._meta.db_table, Person._meta.db_table
@@ -260,6 +301,10 @@ def fraud_facts(*, origin: Origin, offer_id: int, claim_id: int | None) -> Refer
         origin.person_id,
         offer_id,
     ]
+    return sql, params
+
+
+def _fraud_facts(rows: list[tuple[Any, ...]], origin: Origin) -> ReferralFacts:
     adv_email: str | None = None
     adv_cookies: set[str] = set()
     adv_ips: set[str] = set()
@@ -269,7 +314,7 @@ def fraud_facts(*, origin: Origin, offer_id: int, claim_id: int | None) -> Refer
     friend_ips: set[str] = {origin.ip_address} if origin.ip_address else set()
     friend_pairs: set[tuple[str, str]] = set()
     crossed = False
-    for kind, email, row_ip, agent, row_uuid, extra in fetch(sql, params):
+    for kind, email, row_ip, agent, row_uuid, extra in rows:
         cookie = _uuid_text(row_uuid)
         if kind == "offer":
             adv_email = email

@@ -13,13 +13,14 @@ from django.db.models import Q
 
 from goodword.campaigns.program import Program, forget_program, program_for
 from goodword.core.clock import now
-from goodword.core.db import fetch, is_postgres
+from goodword.core.db import fetch, fetch_many, is_postgres
 from goodword.core.errors import DomainError, NotFound
+from goodword.fraud.policies import ReferralFacts
 from goodword.fraud.screening import screen
 from goodword.origins.locks import origin_lock
 from goodword.origins.models import ATTRIBUTE, Origin, OriginType
 from goodword.referrals import selectors
-from goodword.referrals.attribution import FriendOrigin, attribute
+from goodword.referrals.attribution import FriendOrigin, Match, attribute
 from goodword.referrals.locks import referrals_lock, referrals_lock_for_origins
 from goodword.referrals.models import Actor, Referral, ReferralEvent, ReferralStatus
 from goodword.referrals.resolution import approval_settings, resolution
@@ -63,7 +64,26 @@ def referral_for_origin(
         existing = Referral.objects.filter(origin=origin).first()
         if existing is not None:
             return existing
-    friend = FriendOrigin(
+    friend = _friend(origin, program)
+    candidates = selectors.attribution_candidates(site_id=site.id, origin=origin, phone=phone)
+    match = attribute(friend, candidates, sticky_advocate=program.sticky_advocate)
+    if match is None:
+        return None
+    facts = selectors.fraud_facts(
+        origin=origin, offer_id=match.offer.offer_id, claim_id=match.claim_id
+    )
+    referral, event, due = _referral_new(
+        site_id=site.id, origin=origin, match=match, facts=facts, program=program, stamp=now()
+    )
+    if not referral_insert(referral=referral, event=event, resolve_at=due):
+        # The same origin was attributed concurrently: the first referral stands.
+        return Referral.objects.get(origin_id=origin.pk)
+    rewards_sync(referrals=[referral])
+    return referral
+
+
+def _friend(origin: Origin, program: Program) -> FriendOrigin:
+    return FriendOrigin(
         person_id=origin.person_id,
         occurred_at=origin.occurred_at,
         ip_excluded=bool(
@@ -72,13 +92,19 @@ def referral_for_origin(
             )
         ),
     )
-    candidates = selectors.attribution_candidates(site_id=site.id, origin=origin, phone=phone)
-    match = attribute(friend, candidates, sticky_advocate=program.sticky_advocate)
-    if match is None:
-        return None
-    facts = selectors.fraud_facts(
-        origin=origin, offer_id=match.offer.offer_id, claim_id=match.claim_id
-    )
+
+
+def _referral_new(
+    *,
+    site_id: int,
+    origin: Origin,
+    match: Match,
+    facts: ReferralFacts,
+    program: Program,
+    stamp: datetime,
+) -> tuple[Referral, ReferralEvent, datetime | None]:
+    """The screened referral of an attributed origin, its first event and when it resolves by
+    itself (None: it waits for a person, or is final), not stored yet."""
     verdict = screen(facts, actions=program.policy_actions, blocklist=program.blocklist)
     # The facts the policies compared are kept with the verdict: the portal and the trace
     # endpoint explain the decision from what was known then, not from what is known later.
@@ -87,7 +113,7 @@ def referral_for_origin(
         *(dict(e) for e in verdict.evidence),
         facts_record(facts),
     ]
-    referral, stored = referral_store_new(
+    return referral_build_new(
         program=program,
         origin=origin,
         offer_id=match.offer.offer_id,
@@ -101,15 +127,11 @@ def referral_for_origin(
         evidence=evidence,
         actor=ENGINE,
         reason=verdict.details or f"attributed by {match.method}",
+        stamp=stamp,
     )
-    if not stored:
-        # The same origin was attributed concurrently: the first referral stands.
-        return Referral.objects.get(origin_id=origin.pk)
-    rewards_sync(referrals=[referral])
-    return referral
 
 
-def referral_store_new(
+def referral_build_new(
     *,
     program: Program,
     origin: Origin,
@@ -124,13 +146,12 @@ def referral_store_new(
     evidence: list[dict[str, Any]],
     actor: ActorRef,
     reason: str,
-) -> tuple[Referral, bool]:
-    """A new referral of `origin` (found by attribution or made by hand), stored with its first
-    event (from In Progress to `status`) and, when the site's approval settings give it a time,
-    the job that resolves it by itself. The referral, and False when the origin already had
-    one (`referral_insert`)."""
+    stamp: datetime,
+) -> tuple[Referral, ReferralEvent, datetime | None]:
+    """A new referral of `origin` (found by attribution or made by hand), its first event (from
+    In Progress to `status`) and when the site's approval settings resolve it by itself (None:
+    it waits for a person, or is final); nothing stored yet."""
     campaign = program.campaign(campaign_id)
-    stamp = now()
     referral = Referral(
         site_id=origin.site_id,
         campaign_id=campaign_id,
@@ -164,10 +185,110 @@ def referral_store_new(
         origin_at=origin.occurred_at,
         status_since=stamp,
     )
-    stored = referral_insert(
-        referral=referral, event=event, resolve_at=due.due_at if due is not None else None
+    return referral, event, due.due_at if due is not None else None
+
+
+def referral_store_new(
+    *,
+    program: Program,
+    origin: Origin,
+    offer_id: int,
+    campaign_id: int,
+    advocate_id: int,
+    claim_id: int | None,
+    track_method: str,
+    status: str,
+    policies_status: dict[str, Any],
+    details: str | None,
+    evidence: list[dict[str, Any]],
+    actor: ActorRef,
+    reason: str,
+) -> tuple[Referral, bool]:
+    """A new referral made by hand, stored with its first event and its resolution job; the
+    referral, and False when the origin already had one (`referral_insert`)."""
+    referral, event, resolve_at = referral_build_new(
+        program=program,
+        origin=origin,
+        offer_id=offer_id,
+        campaign_id=campaign_id,
+        advocate_id=advocate_id,
+        claim_id=claim_id,
+        track_method=track_method,
+        status=status,
+        policies_status=policies_status,
+        details=details,
+        evidence=evidence,
+        actor=actor,
+        reason=reason,
+        stamp=now(),
     )
-    return referral, stored
+    return referral, referral_insert(referral=referral, event=event, resolve_at=resolve_at)
+
+
+def referrals_for_origins(
+    *, site: SiteRef, origins: list[tuple[Origin, str | None]]
+) -> list[Referral]:
+    """`referral_for_origin` for many freshly stored origins of one site (each with its
+    friend's phone as sent), with a few round trips for the lot: the candidates of every
+    origin in one, the fraud facts of every match in one, their referrals, events and
+    resolution jobs in one, and one `rewards_sync`. Same rules and same results as one by one.
+    Returns the referrals made (an origin that already has one keeps it and is not returned)."""
+    program = program_for(site.id)
+    if not program.campaigns:
+        return []
+    todo = [(o, phone) for o, phone in origins if o.type != OriginType.AFFILIATE_MEMBER]
+    made: list[tuple[Referral, ReferralEvent, datetime | None]] = []
+    stored: list[Referral] = []
+    while todo:
+        # One by one, an origin sees the referrals made for the origins before it: its friend's
+        # earlier referrals (event chain, sticky advocate) and its advocate's referral by its
+        # friend (a fraud fact). So a round takes at most one origin per friend, and it ends
+        # before the first match whose advocate is the friend of an earlier origin of the
+        # round; what is left goes to the next round, in job order (the first origin always
+        # goes, so every round makes progress).
+        taken: list[int] = []
+        persons: set[int] = set()
+        for index, (origin, _) in enumerate(todo):
+            if origin.person_id not in persons:
+                persons.add(origin.person_id)
+                taken.append(index)
+        found = selectors.attribution_candidates_many(
+            site_id=site.id, origins=[todo[i] for i in taken]
+        )
+        cut = len(todo)
+        matched: list[tuple[Origin, Match]] = []
+        earlier: set[int] = set()
+        for index, candidates in zip(taken, found, strict=True):
+            origin = todo[index][0]
+            match = attribute(
+                _friend(origin, program), candidates, sticky_advocate=program.sticky_advocate
+            )
+            if match is not None and match.offer.advocate_id in earlier:
+                cut = index
+                break
+            earlier.add(origin.person_id)
+            if match is not None:
+                matched.append((origin, match))
+        done = {i for i in taken if i < cut}
+        facts = selectors.fraud_facts_many(
+            matches=[(o, m.offer.offer_id, m.claim_id) for o, m in matched]
+        )
+        stamp = now()
+        made = [
+            _referral_new(
+                site_id=site.id,
+                origin=origin,
+                match=match,
+                facts=fact,
+                program=program,
+                stamp=stamp,
+            )
+            for (origin, match), fact in zip(matched, facts, strict=True)
+        ]
+        stored += referrals_insert(rows=made)
+        todo = [item for index, item in enumerate(todo) if index not in done]
+    rewards_sync(referrals=stored)
+    return stored
 
 
 _RESOLVE_JOB_VALUES = queue.job_insert_values(
@@ -202,6 +323,37 @@ def referral_insert(
         except IntegrityError:
             return False
         return True
+    rows = fetch(*_referral_insert_statement(referral, event, resolve_at))
+    if not rows:
+        return False
+    referral.pk = rows[0][0]
+    return True
+
+
+def referrals_insert(
+    *, rows: list[tuple[Referral, ReferralEvent, datetime | None]]
+) -> list[Referral]:
+    """`referral_insert` for many (referral, event, resolve at): on PostgreSQL the statements
+    go out together in one round trip. Returns the referrals stored (an origin that already
+    had one is left out)."""
+    if not is_postgres():
+        return [
+            referral
+            for referral, event, resolve_at in rows
+            if referral_insert(referral=referral, event=event, resolve_at=resolve_at)
+        ]
+    results = fetch_many([_referral_insert_statement(*row) for row in rows])
+    stored: list[Referral] = []
+    for (referral, _, _), result in zip(rows, results, strict=True):
+        if result:
+            referral.pk = result[0][0]
+            stored.append(referral)
+    return stored
+
+
+def _referral_insert_statement(
+    referral: Referral, event: ReferralEvent, resolve_at: datetime | None
+) -> tuple[str, list[Any]]:
     from psycopg.types.json import Jsonb
 
     r_fields = [f for f in Referral._meta.concrete_fields if not f.primary_key]
@@ -226,11 +378,7 @@ def referral_insert(
         f"FROM r WHERE %s::timestamptz IS NOT NULL) "
         f"SELECT referral_id FROM e"
     )
-    rows = fetch(sql, params)
-    if not rows:
-        return False
-    referral.pk = rows[0][0]
-    return True
+    return sql, params
 
 
 def origin_by_slug(*, site: SiteRef, origin_slug: str) -> Origin:

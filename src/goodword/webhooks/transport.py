@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import select
 import socket
 import ssl
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -169,6 +172,51 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         self.sock.settimeout(self._read_timeout)
 
 
+# Connections kept open per receiver, per thread (a worker sends from several threads; an
+# http.client connection is not shared between them). Keyed by everything that decides what
+# the connection is: scheme, host, port, the checked address it is pinned to and the timeout.
+# Reusing one saves a TCP (and TLS) handshake and a socket per delivery.
+_Key = tuple[str, str, int, str, float]
+_local = threading.local()
+KEEP_ALIVE_RECEIVERS = 16  # connections a thread keeps; the least recently used one goes
+
+
+def _pool() -> OrderedDict[_Key, http.client.HTTPConnection]:
+    pool: OrderedDict[_Key, http.client.HTTPConnection] | None = getattr(_local, "pool", None)
+    if pool is None:
+        pool = _local.pool = OrderedDict()
+    return pool
+
+
+def _checkout(key: _Key) -> http.client.HTTPConnection:
+    """A kept connection for `key`, or a new one. A kept connection the receiver has closed
+    while it was idle (its keep-alive timeout) reads as ready (end of file): it is dropped
+    before sending, never after, so a request is not sent twice by this module."""
+    kept = _pool().pop(key, None)
+    if kept is not None:
+        if kept.sock is not None and not select.select([kept.sock], [], [], 0)[0]:
+            return kept
+        kept.close()
+    scheme, host, port, address, read_timeout = key
+    cls = _PinnedHTTPS if scheme == "https" else _PinnedHTTP
+    return cls(host, port, address, read_timeout)
+
+
+def _checkin(key: _Key, conn: http.client.HTTPConnection) -> None:
+    pool = _pool()
+    pool[key] = conn
+    while len(pool) > KEEP_ALIVE_RECEIVERS:
+        _, oldest = pool.popitem(last=False)
+        oldest.close()
+
+
+def close_kept() -> None:
+    """Close this thread's kept connections."""
+    pool = _pool()
+    while pool:
+        pool.popitem()[1].close()
+
+
 def post(
     *,
     url: str,
@@ -178,24 +226,30 @@ def post(
     read_timeout: float | None = None,
 ) -> Response:
     """POST once. Refused targets raise TargetRefused; everything else comes back as a
-    Response (network errors and timeouts with `status=None`)."""
+    Response (network errors and timeouts with `status=None`). The connection stays open for
+    the next request to the same receiver when the answer allows it."""
     scheme, host, port, path = check_url(url)
     started = time.perf_counter()
     conn: http.client.HTTPConnection | None = None
     try:
         address = resolve(host, port, allow_private=allow_private)
-        cls = _PinnedHTTPS if scheme == "https" else _PinnedHTTP
-        conn = cls(host, port, address, READ_TIMEOUT if read_timeout is None else read_timeout)
+        key = (scheme, host, port, address, READ_TIMEOUT if read_timeout is None else read_timeout)
+        conn = _checkout(key)
         conn.request("POST", path, body=body, headers=headers)
         answer = conn.getresponse()
         raw = answer.read(BODY_READ)
-        return Response(
+        response = Response(
             status=answer.status,
             body=raw.decode("utf-8", "replace")[:BODY_KEPT],
             headers={k.lower(): v for k, v in answer.getheaders()},
             error="",
             latency_ms=_ms(started),
         )
+        # Kept only when the whole answer was read and the receiver keeps the connection.
+        if answer.isclosed() and not answer.will_close:
+            _checkin(key, conn)
+            conn = None
+        return response
     except TargetRefused:
         raise
     except TimeoutError:
