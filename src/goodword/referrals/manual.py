@@ -12,6 +12,7 @@ from collections.abc import Callable
 from django.db import transaction
 
 from goodword.campaigns.program import program_for
+from goodword.core.clock import now
 from goodword.core.errors import DomainError, NotFound
 from goodword.fraud.policies import ALL_POLICIES
 from goodword.fraud.screening import screen
@@ -21,7 +22,8 @@ from goodword.referrals.models import Referral, ReferralStatus, TrackMethod
 from goodword.referrals.services import (
     ActorRef,
     origin_by_slug,
-    referral_store_new,
+    referral_build_new,
+    referral_insert,
     settle_attribution,
 )
 from goodword.referrals.trace import facts_record
@@ -100,7 +102,7 @@ def referral_create_manual(
     if note:
         reason = f"{reason}: {note}"
     with transaction.atomic():
-        referral, stored = referral_store_new(
+        referral, event, resolve_at = referral_build_new(
             program=program,
             origin=origin,
             offer_id=offer.pk,
@@ -114,8 +116,9 @@ def referral_create_manual(
             evidence=evidence,
             actor=actor,
             reason=reason[:500],
+            stamp=now(),
         )
-        if not stored:
+        if not referral_insert(referral=referral, event=event, resolve_at=resolve_at):
             raise DomainError(
                 "origin_already_referred",
                 f"{origin.slug} was referred a moment ago; an origin is referred only once.",

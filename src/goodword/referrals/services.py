@@ -188,43 +188,6 @@ def referral_build_new(
     return referral, event, due.due_at if due is not None else None
 
 
-def referral_store_new(
-    *,
-    program: Program,
-    origin: Origin,
-    offer_id: int,
-    campaign_id: int,
-    advocate_id: int,
-    claim_id: int | None,
-    track_method: str,
-    status: str,
-    policies_status: dict[str, Any],
-    details: str | None,
-    evidence: list[dict[str, Any]],
-    actor: ActorRef,
-    reason: str,
-) -> tuple[Referral, bool]:
-    """A new referral made by hand, stored with its first event and its resolution job; the
-    referral, and False when the origin already had one (`referral_insert`)."""
-    referral, event, resolve_at = referral_build_new(
-        program=program,
-        origin=origin,
-        offer_id=offer_id,
-        campaign_id=campaign_id,
-        advocate_id=advocate_id,
-        claim_id=claim_id,
-        track_method=track_method,
-        status=status,
-        policies_status=policies_status,
-        details=details,
-        evidence=evidence,
-        actor=actor,
-        reason=reason,
-        stamp=now(),
-    )
-    return referral, referral_insert(referral=referral, event=event, resolve_at=resolve_at)
-
-
 def referrals_for_origins(
     *, site: SiteRef, origins: list[tuple[Origin, str | None]]
 ) -> list[Referral]:
