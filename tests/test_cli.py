@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -26,6 +25,7 @@ from goodword.sites.services import hash_key
 from tests.conftest import ApiClient
 from tests.factories import PurchaseDataFactory, SiteFactory, make_key
 from tests.helpers import PURCHASE_URL
+from tests.ops.support import REPO, Process, free_port
 
 GOODWORD_BIN = str(Path(sys.executable).with_name("goodword"))
 
@@ -195,12 +195,6 @@ def database_url_for_tests() -> str:
 SERVE_OPTIONS = ["--host", "127.0.0.1", "--workers", "1", "--threads", "2"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def served(transactional_db, tmp_path) -> Iterator[str]:
     """`goodword serve` in a subprocess on the test database; yields its base URL."""
@@ -212,36 +206,18 @@ def served(transactional_db, tmp_path) -> Iterator[str]:
         "GOODWORD_LOG_LEVEL": "WARNING",
     }
     env.pop("GOODWORD_BENCH_FLOOR", None)
-    log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "goodword.cli", "serve", *SERVE_OPTIONS, "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    server = Process(
+        [sys.executable, "-m", "goodword.cli", "serve", *SERVE_OPTIONS, "--port", str(port)],
+        env=env,
+        cwd=REPO,
+        log=tmp_path / "serve.log",
+    )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"goodword serve exited {proc.returncode}:\n{log.read_text()}")
-            try:
-                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:  # not listening yet, or slow on a busy machine
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"goodword serve did not answer /healthz:\n{log.read_text()}")
-            time.sleep(0.1)
+        server.wait_http(f"{base}/healthz", timeout=30)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        server.stop()
 
 
 def test_serve_answers_the_api_over_http(served):

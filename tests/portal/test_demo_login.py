@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import pytest
 import requests
 from django.db import connection
 
-from tests.test_cli import free_port
+from tests.ops.support import REPO, Process, free_port
 
 # `goodword run` always makes its own SQLite database: once per `make test` is enough.
 pytestmark = pytest.mark.skipif(
@@ -28,49 +26,16 @@ def demo(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     port = free_port()
     env = {**os.environ, "GOODWORD_VAR_DIR": str(tmp_path / "var"), "GOODWORD_LOG_LEVEL": "WARNING"}
     env.pop("DATABASE_URL", None)  # never the developer's or the test run's database
-    log = tmp_path / "run.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "goodword.cli",
-                "run",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                "1",
-                "--threads",
-                "2",
-            ],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    run = [sys.executable, "-m", "goodword.cli", "run", "--host", "127.0.0.1", "--port", str(port)]
+    server = Process(
+        [*run, "--workers", "1", "--threads", "2"], env=env, cwd=REPO, log=tmp_path / "run.log"
+    )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"goodword run exited {proc.returncode}:\n{log.read_text()}")
-            try:
-                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:  # not listening yet, or slow on a busy machine
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"goodword run did not answer /healthz:\n{log.read_text()}")
-            time.sleep(0.2)
-        yield base, log
+        server.wait_http(f"{base}/healthz", timeout=120)
+        yield base, server.log
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        server.stop()
 
 
 def test_the_printed_credentials_log_in_to_the_demo_portal(demo):
