@@ -9,10 +9,7 @@ import pytest
 from goodword.referrals.attribution import attribute
 from goodword.referrals.models import TrackMethod
 from tests.referrals.attribution.builders import (
-    LIVENESS,
-    LIVENESS_IDS,
     T0,
-    Liveness,
     candidate,
     minutes,
     offer,
@@ -83,13 +80,6 @@ def test_an_excluded_ip_still_lets_a_cookie_attribute():
     match = attribute(origin(ip_excluded=True), [by_ip, by_cookie])
 
     assert match is not None and (match.method, match.offer.offer_id) == ("cookie", 2)
-
-
-@pytest.mark.parametrize("case", LIVENESS, ids=LIVENESS_IDS)
-def test_only_a_live_offer_of_a_running_campaign_attributes(case: Liveness):
-    click = candidate(TrackMethod.IP_ADDRESS, offer(**case.offer_kwargs), seen_at=T0 - minutes(5))
-
-    assert (attribute(origin(), [click]) is not None) is case.live
 
 
 def test_the_most_recent_click_within_the_hour_wins():
