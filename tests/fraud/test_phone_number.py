@@ -49,7 +49,7 @@ def test_the_advocates_phone_on_the_friends_purchase_matches():
         pytest.param("+33 6 12 34 56 78", "06 12 34 56 78", id="nine-digit-national"),
         pytest.param("+1 202 555 1111 ext. 12", "2025551111", id="extension"),
         pytest.param("tel:+1-202-555-1111;ext=3", "(202) 555-1111 x4", id="rfc3966"),
-        pytest.param("２０２５５５１１１１", "202-555-1111", id="full-width-digits"),
+        pytest.param("\uff12\uff10\uff12 555 1111", "202-555-1111", id="full-width-digits"),
     ],
 )
 def test_spellings_of_one_number_match(advocate, friend):

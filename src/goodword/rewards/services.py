@@ -33,8 +33,8 @@ from goodword.rewards.decision import (
     Decision,
     Outcome,
     action_reward_decide,
-    referral_pay_gate,
     judged,
+    referral_pay_gate,
     referral_reward_decide,
 )
 from goodword.rewards.facts import (
