@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import assume
 from hypothesis import given as for_all
 from hypothesis import strategies as st
 
@@ -151,6 +152,8 @@ def spelled(draw: st.DrawFn, digits: str) -> str:
 def test_punctuation_never_changes_a_number(data, digits):
     # given one number written twice with arbitrary punctuation
     advocate, friend = data.draw(spelled(digits)), data.draw(spelled(digits))
+    # `(0)` in an international number is the national trunk zero, skipped on purpose
+    assume("(0)" not in advocate and "(0)" not in friend)
 
     # then the policy matches it
     given = facts(advocate=party(phones={f"+{advocate}"}), friend=party(phones={f"+{friend}"}))
