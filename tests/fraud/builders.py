@@ -14,6 +14,7 @@ def party(
     ips: Iterable[str] = (),
     ip_user_agents: Iterable[tuple[str, str]] = (),
     shipping_addresses: Iterable[tuple[str | None, str | None]] = (),
+    phones: Iterable[str] = (),
 ) -> Party:
     return Party(
         email=email,
@@ -21,6 +22,7 @@ def party(
         ips=frozenset(ips),
         ip_user_agents=frozenset(ip_user_agents),
         shipping_addresses=frozenset(shipping_addresses),
+        phones=frozenset(phones),
     )
 
 

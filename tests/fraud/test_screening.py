@@ -14,6 +14,7 @@ from goodword.fraud.policies import (
     CROSS_REFERRAL,
     IP_AND_USER_AGENT,
     IP_ONLY,
+    PHONE_NUMBER,
     SELF_REFERRAL,
     SHIPPING_ADDRESS,
     SIMILAR_EMAIL,
@@ -36,6 +37,7 @@ def _honest() -> ReferralFacts:
             ips={"198.51.100.1"},
             ip_user_agents={("198.51.100.1", UA)},
             shipping_addresses={ADDRESS},
+            phones={"+1 202 555 1111"},
         ),
         friend=party(
             "bob.stone@example.org",
@@ -43,6 +45,7 @@ def _honest() -> ReferralFacts:
             ips={"203.0.113.9"},
             ip_user_agents={("203.0.113.9", UA)},
             shipping_addresses={("9 Oak Ave", "10001")},
+            phones={"+1 303 555 2222"},
         ),
         advocate_referred_by_friend=False,
     )
@@ -56,6 +59,7 @@ def _guilty_of_everything() -> ReferralFacts:
         ips={"198.51.100.1"},
         ip_user_agents={("198.51.100.1", UA)},
         shipping_addresses={ADDRESS},
+        phones={"+1 202 555 1111"},
     )
     friend = party(
         "annlee@gmail.com",
@@ -63,6 +67,7 @@ def _guilty_of_everything() -> ReferralFacts:
         ips={"198.51.100.1"},
         ip_user_agents={("198.51.100.1", UA)},
         shipping_addresses={ADDRESS},
+        phones={"(202) 555-1111"},
     )
     return facts(advocate=advocate, friend=friend, advocate_referred_by_friend=True)
 
@@ -96,6 +101,7 @@ def test_the_default_actions():
         SHIPPING_ADDRESS: "flag",
         IP_AND_USER_AGENT: "flag",
         IP_ONLY: "off",
+        PHONE_NUMBER: "flag",
         CROSS_REFERRAL: "block",
     }
 
@@ -178,7 +184,7 @@ def test_block_wins_over_flag_and_details_put_blocked_policies_first():
     assert verdict.flagged == ALL_POLICIES[:-1]
     assert verdict.details == (
         "Cross Referral, Self Referral, Similar Email, Matching Shipping Address, "
-        "Matching IP Address & User Agent, Matching IP Address"
+        "Matching IP Address & User Agent, Matching IP Address, Matching Phone Number"
     )
     assert [e["policy"] for e in verdict.evidence] == [CROSS_REFERRAL, *ALL_POLICIES[:-1]]
 
@@ -191,6 +197,7 @@ def test_the_lists_keep_the_order_of_all_policies():
         SHIPPING_ADDRESS: "off",
         IP_AND_USER_AGENT: "block",
         IP_ONLY: "flag",
+        PHONE_NUMBER: "off",
         CROSS_REFERRAL: "block",
     }
 
@@ -200,11 +207,11 @@ def test_the_lists_keep_the_order_of_all_policies():
     # then each list is in ALL_POLICIES order, whatever order the actions came in
     assert verdict.blocked == (SIMILAR_EMAIL, IP_AND_USER_AGENT, CROSS_REFERRAL)
     assert verdict.flagged == (SELF_REFERRAL, IP_ONLY)
-    assert verdict.skipped == (SHIPPING_ADDRESS,)
+    assert verdict.skipped == (SHIPPING_ADDRESS, PHONE_NUMBER)
     assert verdict.policies_status() == {
         "blocked": [SIMILAR_EMAIL, IP_AND_USER_AGENT, CROSS_REFERRAL],
         "flagged": [SELF_REFERRAL, IP_ONLY],
-        "skipped": [SHIPPING_ADDRESS],
+        "skipped": [SHIPPING_ADDRESS, PHONE_NUMBER],
         "passed": [],
     }
 

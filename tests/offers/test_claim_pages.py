@@ -260,3 +260,92 @@ def test_one_browser_is_a_different_visitor_on_each_site(api, api_site, joined):
         (api_site.site.id, uuid.UUID(mine)),
         (other.id, uuid.UUID(theirs)),
     }
+
+
+# ---- the email-gated claim form (docs/offers.md) ---------------------------------------------
+
+
+@pytest.fixture
+def gated(api, api_site) -> dict:
+    build_program(api_site.site, gate_email=True)
+    return join(api, api_site.slug)
+
+
+def test_the_gated_form_refuses_a_post_without_its_csrf_token(gated):
+    # given a browser that enforces CSRF like a real one, and has not loaded the form
+    browser = Client(enforce_csrf_checks=True)
+
+    # when it posts an email straight to the claim link
+    _, response = click(
+        claim_url(gated), client=browser, method="post", data={"email": "f@example.com"}
+    )
+
+    # then it is refused and nothing is recorded
+    assert response.status_code == 403
+    assert not Claim.objects.exists()
+
+
+def test_the_gated_form_posts_with_the_token_it_carries(gated):
+    # given a browser that loaded the form (its token and the CSRF cookie)
+    browser = Client(enforce_csrf_checks=True)
+    _, form = click(claim_url(gated), client=browser)
+    token = form.context["csrf_token"]
+
+    # when it posts the friend's email with the token, and fields the form does not have
+    _, response = click(
+        claim_url(gated),
+        client=browser,
+        method="post",
+        data={
+            "email": "  Friend@Example.COM ",
+            "csrfmiddlewaretoken": token,
+            "phone_number": "+1 202 555 0123",
+        },
+    )
+
+    # then the claim has the address as stored (trimmed, lower case), the device of the post,
+    # no phone number, and the friend goes on to the store with their code
+    assert response.status_code == 302
+    claim = Claim.objects.get()
+    assert claim.gated_email == "friend@example.com"
+    assert (claim.ip_address, claim.user_agent) == (FRIEND_IP, FRIEND_AGENT)
+    assert claim.gated_phone is None
+    assert landing(response)["tkbl_coupon"] == [claim.friend_coupon_code]
+
+
+def test_posting_the_gated_form_again_updates_the_one_claim(gated):
+    # given a friend who claimed with one address
+    browser, first = click(claim_url(gated), method="post", data={"email": "one@example.com"})
+    code = landing(first)["tkbl_coupon"][0]
+
+    # when the same browser posts another address from another place
+    _, second = click(
+        claim_url(gated),
+        client=browser,
+        method="post",
+        data={"email": "two@example.com"},
+        ip="198.51.100.99",
+        agent="Other/2.0",
+    )
+
+    # then there is still one claim, with the new address and device and the same code
+    claim = Claim.objects.get()
+    assert (claim.gated_email, claim.ip_address, claim.user_agent) == (
+        "two@example.com",
+        "198.51.100.99",
+        "Other/2.0",
+    )
+    assert claim.friend_coupon_code == code
+    assert landing(second)["tkbl_coupon"] == [code]
+
+
+def test_the_show_link_keeps_only_the_latest_view(joined):
+    # given the advocate opened their show link on one device
+    click(joined["offer"]["show_url"], ip="203.0.113.4", agent="Adv/1.0")
+
+    # when they open it again on another
+    click(joined["offer"]["show_url"], ip="203.0.113.5", agent="Adv/2.0")
+
+    # then the offer holds the latest device only
+    offer = AdvocateOffer.objects.get()
+    assert (offer.advocate_ip, offer.advocate_user_agent) == ("203.0.113.5", "Adv/2.0")

@@ -20,6 +20,7 @@ ALL_POLICIES = [
     "Matching Shipping Address",
     "Matching by Combination of IP Address & User Agent",
     "Matching by IP Address only",
+    "Matching Phone Number on Friend Purchase",
     "Friend and Advocate Refer Each Other",
 ]
 

@@ -12,7 +12,7 @@ from goodword.referrals.models import ReferralEvent
 from goodword.rewards.models import Reward
 from goodword.webhooks.models import Delivery, HookType
 from tests.portal.support import ADVOCATE, FRIEND, client_for, flagged_referral, make_staff
-from tests.referrals.program import put_status
+from tests.referrals.program import build_program, buy, friend_clicks, join, put_status, referral_of
 from tests.webhooks.support import subscribe
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
@@ -52,6 +52,31 @@ def test_the_page_explains_why_a_referral_was_flagged_and_how_it_was_attributed(
     # and an agent is offered approve and void, not unblock
     assert 'value="approve"' in page and 'value="void"' in page
     assert 'value="unblock"' not in page
+
+
+def test_the_page_shows_a_phone_match_with_its_evidence(api, api_site, agent_client):
+    # given a referral flagged because the friend bought with the advocate's phone number
+    build_program(api_site.site)
+    joined = join(api, api_site.slug, phone_number="+44 20 7946 0958")
+    _, uuid = friend_clicks(joined["offer"]["claim_url"])
+    buy(api, api_site.slug, "TEL-1", "friend@example.org", uuid=uuid, phone_number="020 7946 0958")
+    referral = referral_of("TEL-1")
+
+    # when an agent opens it
+    response = agent_client.get(url(api_site.site, referral))
+
+    # then the finding, the policy's evidence and both numbers as compared are on the page
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Screening flagged it: <strong>Matching Phone Number</strong>" in page
+    assert (
+        "Matching Phone Number (flagged): The friend&#x27;s phone number 020 7946 0958 is the "
+        "advocate&#x27;s +44 20 7946 0958 (both read as 2079460958)."
+    ) in page
+    assert "Matching Phone Number on Friend Purchase" in page
+    assert "<dt>normalised_phone</dt>" in page
+    assert '<td class="mono match">+44 20 7946 0958</td>' in page
+    assert '<td class="mono match">020 7946 0958</td>' in page
 
 
 def test_approving_goes_through_the_api_transition_with_a_staff_actor(

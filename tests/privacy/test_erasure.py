@@ -23,6 +23,7 @@ from tests.privacy.support import (
     build_rich_person,
     find_everywhere,
 )
+from tests.referrals.program import build_program, buy, friend_clicks, join, referral_of
 from tests.webhooks.support import receiver_fixture
 
 pytestmark = [pytest.mark.django_db(transaction=False), pytest.mark.usefixtures("frozen_now")]
@@ -164,3 +165,24 @@ def test_another_sites_person_with_the_same_email_is_untouched(api, api_site):
 
     other.refresh_from_db()
     assert other.email == SUBJECT and other.first_name == FIRST
+
+
+def test_what_a_policy_derived_from_the_persons_phone_is_erased_too(api, api_site):
+    # given a friend flagged because they bought with the advocate's phone number, so the
+    # referral's evidence holds the number's digits as the policy read them
+    build_program(api_site.site)
+    joined = join(api, api_site.slug, phone_number="+1 202 555 1111")
+    _, uuid = friend_clicks(joined["offer"]["claim_url"])
+    buy(api, api_site.slug, "TEL-1", "friend@example.org", uuid=uuid, phone_number="(202) 555-1111")
+    evidence = str(referral_of("TEL-1").fraud_evidence)
+    assert "2025551111" in evidence and "(202) 555-1111" in evidence
+
+    # when the friend is anonymized
+    response = anonymize(api, api_site.slug, "friend@example.org")
+
+    # then neither their spelling nor the digits derived from it are left anywhere
+    assert response.status_code == 200, response.content
+    assert find_everywhere("2025551111", "(202) 555-1111") == []
+    # and the referral keeps its verdict
+    referral = referral_of("TEL-1")
+    assert referral.fraud_policies_status["flagged"] == ["Matching Phone Number on Friend Purchase"]

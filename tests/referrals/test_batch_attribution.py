@@ -66,9 +66,10 @@ def mixed_backlog(api: ApiClient, site: Any) -> None:
     """Attribute jobs for: friends with the advocate's cookie, a purchase nobody referred, the
     advocate buying through their own link (self-referral), a friend's second purchase with no
     cookie (attributed through the first one's referral: event chain), and an advocate whose
-    own friend referred them in the same batch (the fraud fact that looks at that referral)."""
+    own friend referred them in the same batch (the fraud fact that looks at that referral), and
+    a friend who bought with the advocate's phone number."""
     build_program(site)
-    link = join(api, site.slug)["offer"]["claim_url"]
+    link = join(api, site.slug, phone_number="+1 202 555 1111")["offer"]["claim_url"]
 
     def clicked() -> str:
         return friend_clicks(link)[1]
@@ -83,7 +84,13 @@ def mixed_backlog(api: ApiClient, site: Any) -> None:
     _, back = friend_clicks(dans["offer"]["claim_url"])
     friend_buys(api, site.slug, "E-1", back, email="advocate@example.com")
     friend_buys(
-        api, site.slug, "F-1", clicked(), email="fay@friends.example.org", ip_address="1.2.3.4"
+        api,
+        site.slug,
+        "F-1",
+        clicked(),
+        email="fay@friends.example.org",
+        ip_address="1.2.3.4",
+        phone_number="(202) 555-1111",
     )
 
 
@@ -120,6 +127,8 @@ def test_a_batch_makes_what_the_single_path_makes(api, api_site, time_machine):
     # the self-referral and the crossed referral were caught by the fraud policies
     assert by_order["C-1"][8] and by_order["C-1"][7] != by_order["A-1"][7]
     assert by_order["E-1"][8]
+    assert by_order["F-1"][6] == "flagged"
+    assert by_order["F-1"][7]["flagged"] == ["Matching Phone Number on Friend Purchase"]
     assert not Job.objects.filter(kind=ATTRIBUTE).exists()
 
 

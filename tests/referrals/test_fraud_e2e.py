@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from goodword.offers.models import Claim
 from goodword.offers.views import visitor_cookie
 from goodword.referrals.models import Referral
 from tests.referrals.program import (
@@ -26,8 +27,9 @@ SIMILAR = "Similar Email Match"
 SHIPPING = "Matching Shipping Address"
 IP_UA = "Matching by Combination of IP Address & User Agent"
 IP_ONLY = "Matching by IP Address only"
+PHONE = "Matching Phone Number on Friend Purchase"
 CROSS = "Friend and Advocate Refer Each Other"
-ALL = [SELF, SIMILAR, SHIPPING, IP_UA, IP_ONLY, CROSS]
+ALL = [SELF, SIMILAR, SHIPPING, IP_UA, IP_ONLY, PHONE, CROSS]
 
 ADVOCATE = "advocate@example.com"
 FRIEND = "friend@example.org"
@@ -64,7 +66,8 @@ def test_a_clean_referral_lists_every_policy_by_its_exact_name(api, api_site):
         "blocked": [],
         "flagged": [],
         # no shipping address on either side, no advocate device known, IP only is off
-        "skipped": [SHIPPING, IP_UA, IP_ONLY],
+        # no phone number on either side
+        "skipped": [SHIPPING, IP_UA, IP_ONLY, PHONE],
         "passed": [SELF, SIMILAR, CROSS],
     }
 
@@ -206,6 +209,72 @@ def test_a_matching_shipping_address_is_flagged(api, api_site):
     assert referral.fraud_details == "Matching Shipping Address"
 
 
+def test_the_advocates_phone_number_on_the_friends_purchase_is_flagged(api, api_site):
+    # given an advocate who joined with their phone number
+    build_program(api_site.site)
+    joined = join(api, api_site.slug, phone_number="+1 202 555 1111")
+
+    # when the friend buys with the same number, written the national way
+    referral = refer(api, api_site, "TEL-1", joined=joined, phone_number="(202) 555-1111")
+
+    # then the referral is flagged by the phone policy (its default), with what matched
+    assert referral.status == "flagged"
+    assert policies(referral)["flagged"] == [PHONE]
+    assert referral.fraud_details == "Matching Phone Number"
+    assert evidence_of(referral, PHONE) == {
+        "policy": PHONE,
+        "friend_phone": "(202) 555-1111",
+        "advocate_phone": "+1 202 555 1111",
+        "normalised_phone": "2025551111",
+    }
+    # and the API names the policy by its wire string
+    body = put_status(api, api_site.slug, "TEL-1", "flagged").json()
+    assert PHONE in body["result"]["referral"]["fraud_policies_status"]["flagged"]
+
+
+def test_a_phone_number_the_friend_entered_on_the_claim_counts_as_theirs(api, api_site):
+    # given an advocate with a phone number, and a friend who left that number on the claim
+    build_program(api_site.site)
+    joined = join(api, api_site.slug, phone_number="+44 20 7946 0958")
+    _, uuid = friend_clicks(joined["offer"]["claim_url"])
+    Claim.objects.filter(visitor_uuid=uuid).update(gated_phone="020 7946 0958")
+
+    # when the friend buys with no phone number at all
+    buy(api, api_site.slug, "TEL-2", FRIEND, uuid=uuid)
+
+    # then the claim's number is compared, and matches
+    referral = referral_of("TEL-2")
+    assert referral is not None
+    assert policies(referral)["flagged"] == [PHONE]
+    assert evidence_of(referral, PHONE)["friend_phone"] == "020 7946 0958"
+
+
+def test_a_friend_with_another_phone_number_passes(api, api_site):
+    # given an advocate with a phone number
+    build_program(api_site.site)
+    joined = join(api, api_site.slug, phone_number="+1 202 555 1111")
+
+    # when a friend buys with their own number
+    referral = refer(api, api_site, "TEL-3", joined=joined, phone_number="+1 303 555 2222")
+
+    # then the phone policy ran and passed
+    assert referral.status == "pending"
+    assert PHONE in policies(referral)["passed"]
+
+
+def test_the_phone_policy_follows_the_sites_action(api, api_site):
+    # given phone matching set to block
+    build_program(api_site.site, policy_actions={PHONE: "block"})
+    joined = join(api, api_site.slug, phone_number="+1 202 555 1111")
+
+    # when the friend buys with the advocate's number
+    referral = refer(api, api_site, "TEL-4", joined=joined, phone_number="12025551111")
+
+    # then the referral is blocked
+    assert referral.status == "blocked"
+    assert policies(referral)["blocked"] == [PHONE]
+
+
 def test_the_same_ip_and_user_agent_is_flagged(api, api_site):
     # given the advocate looked at their offer from one IP and browser
     build_program(api_site.site)
@@ -224,7 +293,7 @@ def test_the_same_ip_and_user_agent_is_flagged(api, api_site):
     assert policies(referral) == {
         "blocked": [],
         "flagged": [IP_UA],
-        "skipped": [SHIPPING, IP_ONLY],
+        "skipped": [SHIPPING, IP_ONLY, PHONE],
         "passed": [SELF, SIMILAR, CROSS],
     }
     assert referral.fraud_details == "Matching IP Address & User Agent"
@@ -254,7 +323,7 @@ def test_several_policies_firing_are_all_reported_blocks_first(api, api_site):
     assert policies(referral) == {
         "blocked": [SELF],
         "flagged": [IP_UA],
-        "skipped": [SHIPPING, IP_ONLY],
+        "skipped": [SHIPPING, IP_ONLY, PHONE],
         "passed": [SIMILAR, CROSS],
     }
     assert referral.fraud_details == "Self Referral, Matching IP Address & User Agent"

@@ -59,6 +59,16 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
             "The friend's IP address 1.2.3.4 is one the advocate used.",
         ),
         (
+            p.PHONE_NUMBER,
+            {
+                "friend_phone": "(202) 555-1111",
+                "advocate_phone": "+1 202 555 1111",
+                "normalised_phone": "2025551111",
+            },
+            "The friend's phone number (202) 555-1111 is the advocate's +1 202 555 1111 (both "
+            "read as 2025551111).",
+        ),
+        (
             p.CROSS_REFERRAL,
             {"advocate_referred_by_friend": "true"},
             "The advocate was referred by this friend before: they refer each other.",
@@ -132,3 +142,27 @@ def test_a_referral_of_another_site_is_not_found(api, api_site):
 
     with pytest.raises(NotFound):
         referral_trace_by_id(site_id=SiteFactory().pk, referral_id=referral.pk)
+
+
+def test_the_shared_phone_number_is_shown_from_the_stored_facts(api, api_site):
+    # given a friend who bought with the advocate's phone number, written another way
+    build_program(api_site.site)
+    joined = join(api, api_site.slug, phone_number="+1 202 555 1111")
+    _, uuid = friend_clicks(joined["offer"]["claim_url"])
+    buy(api, api_site.slug, "TEL-1", "friend@example.org", uuid=uuid, phone_number="202.555.1111")
+    referral = referral_of("TEL-1")
+
+    # when the referral is explained
+    trace = referral_trace_by_id(site_id=api_site.site.pk, referral_id=referral.pk)
+
+    # then both sides' numbers are shown as compared, the friend's marked as shared
+    assert trace["advocate"]["facts"]["phones"] == ["+1 202 555 1111"]
+    assert trace["friend"]["facts"]["phones"] == ["202.555.1111"]
+    assert trace["shared"]["phones"] == ["202.555.1111"]
+    assert trace["findings"] == [
+        "Matching Phone Number (flagged): The friend's phone number 202.555.1111 is the "
+        "advocate's +1 202 555 1111 (both read as 2025551111)."
+    ]
+    [phone] = [x for x in trace["policies"] if x["policy"] == p.PHONE_NUMBER]
+    assert phone["result"] == "flagged"
+    assert phone["evidence"]["normalised_phone"] == "2025551111"

@@ -16,8 +16,8 @@ from goodword.rewards.decision import (
     Decision,
     Outcome,
     action_reward_decide,
-    advocate_pay_gate,
     judged,
+    referral_pay_gate,
     referral_reward_decide,
     refusal,
 )
@@ -27,7 +27,6 @@ from tests.rewards.criteria.builders import any_criteria, any_facts, facts
 REFERRAL_STATUSES = st.sampled_from(list(ReferralStatus))
 REWARD_STATUSES = st.sampled_from(list(RewardStatus))
 OPEN = st.sampled_from([RewardStatus.PENDING, RewardStatus.BLOCKED])
-REASONS = st.sampled_from(["referrer", "referred"])
 REFUSALS = st.none() | st.sampled_from(["Person blocklisted", "Criteria not met: x"])
 GATES = st.none() | st.just(GATED)
 
@@ -36,7 +35,6 @@ def decide(**overrides):
     values = {
         "referral_status": ReferralStatus.APPROVED,
         "reward_status": RewardStatus.PENDING,
-        "reason": "referrer",
         "refusal": None,
         "gate": None,
         "fraud_details": "",
@@ -48,17 +46,17 @@ def decide(**overrides):
 # ---------------------------------------------------------------- the pay gate
 
 
-def test_a_site_subscribed_to_the_referral_webhook_holds_the_advocate_until_delivery():
+def test_a_site_subscribed_to_the_referral_webhook_holds_the_rewards_until_delivery():
     # given a site that subscribes to referral_web_hook, the webhook not delivered yet
-    gate = advocate_pay_gate(subscribes_to_referral_hook=True, referral_webhook_delivered=False)
+    gate = referral_pay_gate(subscribes_to_referral_hook=True, referral_webhook_delivered=False)
 
-    # then the advocate's reward waits, saying why
+    # then the referral's rewards wait, saying why
     assert gate == GATED == "Waiting for the referral webhook to be delivered"
 
 
 @given(subscribed=st.booleans(), delivered=st.booleans())
 def test_the_gate_is_open_unless_subscribed_and_not_delivered(subscribed, delivered):
-    gate = advocate_pay_gate(
+    gate = referral_pay_gate(
         subscribes_to_referral_hook=subscribed, referral_webhook_delivered=delivered
     )
     assert (gate is None) == (not subscribed or delivered)
@@ -69,24 +67,22 @@ def test_the_gate_is_open_unless_subscribed_and_not_delivered(subscribed, delive
 
 def test_an_approved_referral_pays_its_rewards():
     # given an approved referral whose rewards meet the criteria, on a site without the gate
-    for reason in ("referrer", "referred"):
-        # when its reward is decided
-        decision = decide(reason=reason)
+    # when a reward is decided (the advocate's and the friend's follow this one rule)
+    decision = decide()
 
-        # then it is paid, and counts as given
-        assert decision == Decision(Outcome.PAY)
-        assert decision.given
+    # then it is paid, and counts as given
+    assert decision == Decision(Outcome.PAY)
+    assert decision.given
 
 
-def test_the_gate_holds_the_advocates_reward_only():
+def test_the_gate_holds_an_approved_referrals_reward_given_but_unpaid():
     # given an approved referral on a site whose referral webhook is not delivered yet
-    advocate = decide(reason="referrer", gate=GATED)
-    friend = decide(reason="referred", gate=GATED)
+    # when a reward of it is decided (the advocate's or the friend's: one rule for both)
+    decision = decide(gate=GATED)
 
-    # then the advocate's reward is given but waits, and the friend's is paid now
-    assert advocate == Decision(Outcome.GIVE_GATED, GATED)
-    assert advocate.given
-    assert friend == Decision(Outcome.PAY)
+    # then the reward is given (caps and uniqueness count it) but waits for the webhook
+    assert decision == Decision(Outcome.GIVE_GATED, GATED)
+    assert decision.given
 
 
 def test_a_refused_reward_is_blocked_with_the_reason_even_when_approved():
@@ -129,15 +125,13 @@ def test_a_voided_referral_voids_a_pending_reward_and_keeps_a_blocked_one():
 @given(
     referral_status=REFERRAL_STATUSES,
     reward_status=st.sampled_from(sorted(SETTLED)),
-    reason=REASONS,
     refusal=REFUSALS,
     gate=GATES,
 )
-def test_a_settled_reward_is_never_changed(referral_status, reward_status, reason, refusal, gate):
+def test_a_settled_reward_is_never_changed(referral_status, reward_status, refusal, gate):
     decision = decide(
         referral_status=referral_status,
         reward_status=reward_status,
-        reason=reason,
         refusal=refusal,
         gate=gate,
     )
@@ -147,23 +141,21 @@ def test_a_settled_reward_is_never_changed(referral_status, reward_status, reaso
 @given(
     referral_status=REFERRAL_STATUSES,
     reward_status=OPEN,
-    reason=REASONS,
     refusal=REFUSALS,
     gate=GATES,
 )
-def test_only_an_approved_unrefused_reward_is_given(
-    referral_status, reward_status, reason, refusal, gate
-):
+def test_only_an_approved_unrefused_reward_is_given(referral_status, reward_status, refusal, gate):
     decision = decide(
         referral_status=referral_status,
         reward_status=reward_status,
-        reason=reason,
         refusal=refusal,
         gate=gate,
     )
-    assert decision.given == (referral_status == ReferralStatus.APPROVED and refusal is None)
-    if decision.outcome == Outcome.GIVE_GATED:
-        assert reason == "referrer" and decision.reason == gate
+    given = referral_status == ReferralStatus.APPROVED and refusal is None
+    assert decision.given == given
+    # given while the gate is shut: it waits, saying why; given with it open: paid now
+    if given:
+        assert decision == (Decision(Outcome.GIVE_GATED, gate) if gate else Decision(Outcome.PAY))
     if decision.outcome == Outcome.BLOCK and judged(referral_status):
         assert decision.reason == refusal
 

@@ -20,6 +20,7 @@ SIMILAR_EMAIL = "Similar Email Match"
 SHIPPING_ADDRESS = "Matching Shipping Address"
 IP_AND_USER_AGENT = "Matching by Combination of IP Address & User Agent"
 IP_ONLY = "Matching by IP Address only"
+PHONE_NUMBER = "Matching Phone Number on Friend Purchase"
 CROSS_REFERRAL = "Friend and Advocate Refer Each Other"
 
 # The order of the wire lists in `fraud_policies_status`.
@@ -29,6 +30,7 @@ ALL_POLICIES: tuple[str, ...] = (
     SHIPPING_ADDRESS,
     IP_AND_USER_AGENT,
     IP_ONLY,
+    PHONE_NUMBER,
     CROSS_REFERRAL,
 )
 
@@ -44,6 +46,7 @@ class Party:
     ips: frozenset[str] = frozenset()  # origin and claim-click IPs
     ip_user_agents: frozenset[tuple[str, str]] = frozenset()  # (ip, user agent)
     shipping_addresses: frozenset[tuple[str | None, str | None]] = frozenset()  # (address, zip)
+    phones: frozenset[str] = frozenset()  # phone numbers as sent or entered
 
 
 @dataclass(frozen=True)
@@ -355,6 +358,88 @@ def ip_only(facts: ReferralFacts) -> PolicyResult:
     return _matched(IP_ONLY, {"friend_ip": friend[shared[0]], "advocate_ip": advocate[shared[0]]})
 
 
+# ---------------------------------------------------------------- phone numbers
+
+# A national significant number has at least this many digits in the countries we know of
+# (France 9, most others 10); a shorter suffix would let a local number (`555 1111`) stand for
+# any area's. Fewer digits than PHONE_MIN_DIGITS is no phone number at all (a short code, a
+# typo), and more than E.164's 15 is not one either.
+PHONE_MIN_DIGITS = 7
+PHONE_MAX_DIGITS = 15
+PHONE_MIN_SHARED_DIGITS = 9
+COUNTRY_CODE_MAX_DIGITS = 3
+# What starts an extension: `ext. 12`, `x12`, `#12`, `;ext=12` (RFC 3966).
+_EXTENSION = re.compile(r"(?:;?ext=?|\bext\.?|\bx|#).*$")
+_NON_DIGITS = re.compile(r"\D")
+
+
+def normalise_phone(value: str) -> str | None:
+    """The digits that identify a phone number, or None when it is not one.
+
+    Punctuation, spaces, letters and an extension are dropped (full-width digits read as
+    digits, `(0)` in an international number is skipped); an international prefix (`+` or
+    `00`) is dropped and so is a national trunk `0`
+    (`020 7946 0958` and `+44 20 7946 0958` become `2079460958` and `442079460958`). Whether two
+    such numbers are one is `same_phone`'s question: with no country of the site to assume,
+    the country code is matched loosely there, not guessed here."""
+    text = _fold(value).strip()
+    # `+44 (0)20 ...`: the trunk `0` written inside an international number is not dialled.
+    text = _EXTENSION.sub("", text).replace("(0)", "")
+    digits = _NON_DIGITS.sub("", text)
+    if text.startswith("+"):
+        pass
+    elif digits.startswith("00"):
+        digits = digits[2:]
+    elif digits.startswith("0"):
+        digits = digits[1:]
+    if not PHONE_MIN_DIGITS <= len(digits) <= PHONE_MAX_DIGITS:
+        return None
+    return digits
+
+
+def same_phone(a: str, b: str) -> bool:
+    """Two normalised numbers are one phone: equal, or one is the other with a country code in
+    front (1 to 3 more digits) and the shorter is long enough to be a whole national number."""
+    if a == b:
+        return True
+    short, long = sorted((a, b), key=len)
+    return (
+        len(short) >= PHONE_MIN_SHARED_DIGITS
+        and 0 < len(long) - len(short) <= COUNTRY_CODE_MAX_DIGITS
+        and long.endswith(short)
+    )
+
+
+def _index_phones(values: Iterable[str]) -> dict[str, str]:
+    """Normalised number → its first raw spelling (in sorted order, for stable evidence)."""
+    index: dict[str, str] = {}
+    for value in sorted(values):
+        key = normalise_phone(value)
+        if key is not None:
+            index.setdefault(key, value)
+    return index
+
+
+def phone_number(facts: ReferralFacts) -> PolicyResult:
+    """The friend's phone number (sent with the purchase, stored on the friend, or entered on
+    the claim page) is the advocate's."""
+    friend, advocate = _index_phones(facts.friend.phones), _index_phones(facts.advocate.phones)
+    if not friend or not advocate:
+        return _skipped(PHONE_NUMBER)
+    for f in sorted(friend):
+        for a in sorted(advocate):
+            if same_phone(f, a):
+                return _matched(
+                    PHONE_NUMBER,
+                    {
+                        "friend_phone": friend[f],
+                        "advocate_phone": advocate[a],
+                        "normalised_phone": min(f, a, key=len),
+                    },
+                )
+    return _passed(PHONE_NUMBER)
+
+
 # ---------------------------------------------------------------- cross referral
 
 
@@ -378,5 +463,6 @@ POLICIES: dict[str, Callable[[ReferralFacts], PolicyResult]] = {
     SHIPPING_ADDRESS: shipping_address,
     IP_AND_USER_AGENT: ip_and_user_agent,
     IP_ONLY: ip_only,
+    PHONE_NUMBER: phone_number,
     CROSS_REFERRAL: cross_referral,
 }

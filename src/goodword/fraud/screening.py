@@ -13,6 +13,7 @@ from goodword.fraud.policies import (
     CROSS_REFERRAL,
     IP_AND_USER_AGENT,
     IP_ONLY,
+    PHONE_NUMBER,
     POLICIES,
     SELF_REFERRAL,
     SHIPPING_ADDRESS,
@@ -34,6 +35,8 @@ DEFAULT_ACTIONS: dict[str, Action] = {
     IP_AND_USER_AGENT: "flag",
     # Offices and mobile carriers put strangers behind one IP: on, it flags honest referrals.
     IP_ONLY: "off",
+    # Households and small businesses share a landline: a match is a question for a person.
+    PHONE_NUMBER: "flag",
     CROSS_REFERRAL: "block",
 }
 
@@ -43,6 +46,7 @@ DETAIL_NAMES: dict[str, str] = {
     SHIPPING_ADDRESS: "Matching Shipping Address",
     IP_AND_USER_AGENT: "Matching IP Address & User Agent",
     IP_ONLY: "Matching IP Address",
+    PHONE_NUMBER: "Matching Phone Number",
     CROSS_REFERRAL: "Cross Referral",
 }
 

@@ -8,12 +8,14 @@ from typing import Any
 
 from django.db.models import Q
 
+from goodword.fraud.policies import PHONE_NUMBER, SHIPPING_ADDRESS, SIMILAR_EMAIL
 from goodword.offers.models import Claim
 from goodword.people.models import Person
 from goodword.privacy.registry import (
     CLAIM,
     EMAIL,
     IP,
+    OTHER,
     PHONE,
     REFERRAL,
     USER_AGENT,
@@ -29,14 +31,29 @@ def _theirs(person: Person) -> Q:
     return Q(site_id=person.site_id) & (Q(advocate_id=person.pk) | Q(friend_id=person.pk))
 
 
+# Evidence a policy derived from a value both sides share (it matched): the person's own data
+# in another spelling, which scrubbing by the stored spellings alone would leave behind.
+_SHARED_DERIVED = {
+    PHONE_NUMBER: (("normalised_phone", PHONE),),
+    SIMILAR_EMAIL: (("mailbox", OTHER),),
+    SHIPPING_ADDRESS: (("normalised_address", OTHER), ("normalised_street", OTHER)),
+}
+
+
 def _traces(person: Person) -> Traces:
     traces = Traces()
-    rows = Referral.objects.filter(_theirs(person)).values_list("pk", "friend_id", "claim_id")
+    rows = Referral.objects.filter(_theirs(person)).values_list(
+        "pk", "friend_id", "claim_id", "fraud_evidence"
+    )
     claim_ids = []
-    for pk, friend_id, claim_id in rows:
+    for pk, friend_id, claim_id, evidence in rows:
         traces.add_ids(REFERRAL, [pk])
         if friend_id == person.pk:
             claim_ids.append(claim_id)
+        for entry in evidence or []:
+            if isinstance(entry, dict):
+                for key, kind in _SHARED_DERIVED.get(entry.get("policy", ""), ()):
+                    traces.add(kind, [entry.get(key)])
     traces.add_ids(CLAIM, claim_ids)
     # The claim through which they came as a friend was their own visit.
     for ip, agent, email, phone in Claim.objects.filter(pk__in=claim_ids).values_list(

@@ -249,22 +249,27 @@ def _seen(
             pairs.add((ip, agent))
 
 
-def fraud_facts(*, origin: Origin, offer_id: int, claim_id: int | None) -> ReferralFacts:
+def fraud_facts(
+    *, origin: Origin, offer_id: int, claim_id: int | None, phone: str | None = None
+) -> ReferralFacts:
     """What the policies compare, for the advocate of `offer_id` and this friend origin: one
-    query (the offer and advocate, the advocate's recent origins, the friend's claim, and
-    whether the advocate was once referred by this friend)."""
+    query (the offer and advocate, the advocate's recent origins, the friend's claim and stored
+    phone number, and whether the advocate was once referred by this friend). `phone` is the
+    friend's phone number as sent with the origin, when known."""
     sql, params = _fraud_facts_query(origin=origin, offer_id=offer_id, claim_id=claim_id)
-    return _fraud_facts(fetch(sql, params), origin)
+    return _fraud_facts(fetch(sql, params), origin, phone)
 
 
-def fraud_facts_many(*, matches: list[tuple[Origin, int, int | None]]) -> list[ReferralFacts]:
-    """`fraud_facts` for many (origin, offer id, claim id), in one round trip."""
+def fraud_facts_many(
+    *, matches: list[tuple[Origin, int, int | None, str | None]]
+) -> list[ReferralFacts]:
+    """`fraud_facts` for many (origin, offer id, claim id, phone as sent), in one round trip."""
     statements = [
         _fraud_facts_query(origin=origin, offer_id=offer_id, claim_id=claim_id)
-        for origin, offer_id, claim_id in matches
+        for origin, offer_id, claim_id, _ in matches
     ]
     return [
-        _fraud_facts(rows, match[0])
+        _fraud_facts(rows, match[0], match[3])
         for rows, match in zip(fetch_many(statements, prepare=False), matches, strict=True)
     ]
 
@@ -276,18 +281,23 @@ def _fraud_facts_query(
     text = "CAST({} AS TEXT)"
     o_t, p_t = AdvocateOffer._meta.db_table, Person._meta.db_table
     or_t, cl_t, r_t = Origin._meta.db_table, Claim._meta.db_table, Referral._meta.db_table
+    # Columns: kind, email, ip, user agent, visitor uuid, extra, phone number.
     sql = (
         f"SELECT 'offer', p.email, {ip.format('f.advocate_ip')}, f.advocate_user_agent, "
-        f"{text.format('f.advocate_visitor_uuid')}, {text.format('f.advocate_id')} "
+        f"{text.format('f.advocate_visitor_uuid')}, {text.format('f.advocate_id')}, "
+        f"p.phone_number "
         f"FROM {o_t} f JOIN {p_t} p ON p.id = f.advocate_id WHERE f.id = %s "
         f"UNION ALL SELECT * FROM (SELECT 'origin', NULL, {ip.format('x.ip_address')}, NULL, "
         f"{text.format('x.uuid')}, COALESCE(x.shipping_address, '') || '|' || "
-        f"COALESCE(x.shipping_zip, '') "
+        f"COALESCE(x.shipping_zip, ''), NULL "
         f"FROM {or_t} x WHERE x.site_id = %s AND x.person_id = (SELECT advocate_id FROM {o_t} "
         f"WHERE id = %s) AND x.id <> %s ORDER BY x.id DESC LIMIT 50) AS adv "
         f"UNION ALL SELECT 'claim', NULL, {ip.format('c.ip_address')}, c.user_agent, "
-        f"{text.format('c.visitor_uuid')}, NULL FROM {cl_t} c WHERE c.id = %s "
-        f"UNION ALL SELECT * FROM (SELECT 'cross', NULL, NULL, NULL, NULL, NULL FROM {r_t} r "
+        f"{text.format('c.visitor_uuid')}, NULL, c.gated_phone FROM {cl_t} c WHERE c.id = %s "
+        f"UNION ALL SELECT 'friend', NULL, NULL, NULL, NULL, NULL, q.phone_number "
+        f"FROM {p_t} q WHERE q.id = %s AND q.phone_number IS NOT NULL "
+        f"UNION ALL SELECT * FROM (SELECT 'cross', NULL, NULL, NULL, NULL, NULL, NULL "
+        f"FROM {r_t} r "
         f"WHERE r.site_id = %s AND r.advocate_id = %s AND r.friend_id = (SELECT advocate_id "
         f"FROM {o_t} WHERE id = %s) LIMIT 1) AS crossed"
     )
@@ -297,6 +307,7 @@ def _fraud_facts_query(
         offer_id,
         origin.pk,
         claim_id or 0,
+        origin.person_id,
         origin.site_id,
         origin.person_id,
         offer_id,
@@ -304,8 +315,14 @@ def _fraud_facts_query(
     return sql, params
 
 
-def _fraud_facts(rows: list[tuple[Any, ...]], origin: Origin) -> ReferralFacts:
+def _fraud_facts(
+    rows: list[tuple[Any, ...]], origin: Origin, phone: str | None = None
+) -> ReferralFacts:
     adv_email: str | None = None
+    adv_phones: set[str] = set()
+    # The friend's phone: as sent with this origin, as stored on the friend (the latest sent),
+    # and as entered on the advocate's claim page.
+    friend_phones: set[str] = {phone} if phone else set()
     adv_cookies: set[str] = set()
     adv_ips: set[str] = set()
     adv_pairs: set[tuple[str, str]] = set()
@@ -314,10 +331,12 @@ def _fraud_facts(rows: list[tuple[Any, ...]], origin: Origin) -> ReferralFacts:
     friend_ips: set[str] = {origin.ip_address} if origin.ip_address else set()
     friend_pairs: set[tuple[str, str]] = set()
     crossed = False
-    for kind, email, row_ip, agent, row_uuid, extra in rows:
+    for kind, email, row_ip, agent, row_uuid, extra, row_phone in rows:
         cookie = _uuid_text(row_uuid)
         if kind == "offer":
             adv_email = email
+            if row_phone:
+                adv_phones.add(row_phone)
             _seen(adv_cookies, adv_ips, adv_pairs, cookie, row_ip, agent)
         elif kind == "origin":  # an origin row has no user agent
             _seen(adv_cookies, adv_ips, adv_pairs, cookie, row_ip, None)
@@ -326,6 +345,10 @@ def _fraud_facts(rows: list[tuple[Any, ...]], origin: Origin) -> ReferralFacts:
                 adv_ship.add((_s(address), _s(zip_code)))
         elif kind == "claim":
             _seen(friend_cookies, friend_ips, friend_pairs, cookie, row_ip, agent)
+            if row_phone:
+                friend_phones.add(row_phone)
+        elif kind == "friend":
+            friend_phones.add(row_phone)
         elif kind == "cross":
             crossed = True
     friend_ship = (
@@ -340,6 +363,7 @@ def _fraud_facts(rows: list[tuple[Any, ...]], origin: Origin) -> ReferralFacts:
             ips=frozenset(adv_ips),
             ip_user_agents=frozenset(adv_pairs),
             shipping_addresses=frozenset(adv_ship),
+            phones=frozenset(adv_phones),
         ),
         friend=Party(
             email=origin.email,
@@ -347,6 +371,7 @@ def _fraud_facts(rows: list[tuple[Any, ...]], origin: Origin) -> ReferralFacts:
             ips=frozenset(friend_ips),
             ip_user_agents=frozenset(friend_pairs),
             shipping_addresses=frozenset(friend_ship),
+            phones=frozenset(friend_phones),
         ),
         advocate_referred_by_friend=crossed,
     )

@@ -70,7 +70,7 @@ def referral_for_origin(
     if match is None:
         return None
     facts = selectors.fraud_facts(
-        origin=origin, offer_id=match.offer.offer_id, claim_id=match.claim_id
+        origin=origin, offer_id=match.offer.offer_id, claim_id=match.claim_id, phone=phone
     )
     referral, event, due = _referral_new(
         site_id=site.id, origin=origin, match=match, facts=facts, program=program, stamp=now()
@@ -219,10 +219,10 @@ def referrals_for_origins(
             site_id=site.id, origins=[todo[i] for i in taken]
         )
         cut = len(todo)
-        matched: list[tuple[Origin, Match]] = []
+        matched: list[tuple[Origin, str | None, Match]] = []
         earlier: set[int] = set()
         for index, candidates in zip(taken, found, strict=True):
-            origin = todo[index][0]
+            origin, phone = todo[index]
             match = attribute(
                 _friend(origin, program), candidates, sticky_advocate=program.sticky_advocate
             )
@@ -231,10 +231,10 @@ def referrals_for_origins(
                 break
             earlier.add(origin.person_id)
             if match is not None:
-                matched.append((origin, match))
+                matched.append((origin, phone, match))
         done = {i for i in taken if i < cut}
         facts = selectors.fraud_facts_many(
-            matches=[(o, m.offer.offer_id, m.claim_id) for o, m in matched]
+            matches=[(o, m.offer.offer_id, m.claim_id, phone) for o, phone, m in matched]
         )
         stamp = now()
         made = [
@@ -246,7 +246,7 @@ def referrals_for_origins(
                 program=program,
                 stamp=stamp,
             )
-            for (origin, match), fact in zip(matched, facts, strict=True)
+            for (origin, _, match), fact in zip(matched, facts, strict=True)
         ]
         stored += referrals_insert(rows=made)
         todo = [item for index, item in enumerate(todo) if index not in done]

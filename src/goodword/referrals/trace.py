@@ -24,11 +24,14 @@ from goodword.fraud.policies import (
     CROSS_REFERRAL,
     IP_AND_USER_AGENT,
     IP_ONLY,
+    PHONE_NUMBER,
     SELF_REFERRAL,
     SHIPPING_ADDRESS,
     SIMILAR_EMAIL,
     Party,
     ReferralFacts,
+    normalise_phone,
+    same_phone,
 )
 from goodword.fraud.screening import DETAIL_NAMES
 from goodword.origins.models import Origin
@@ -101,6 +104,11 @@ def finding(policy: str, evidence: dict[str, str]) -> str:
         )
     if policy == IP_ONLY:
         return f"The friend's IP address {e('friend_ip')} is one the advocate used."
+    if policy == PHONE_NUMBER:
+        return (
+            f"The friend's phone number {e('friend_phone')} is the advocate's "
+            f"{e('advocate_phone')} (both read as {e('normalised_phone')})."
+        )
     if policy == CROSS_REFERRAL:
         return "The advocate was referred by this friend before: they refer each other."
     return ""
@@ -135,6 +143,7 @@ def party_record(party: Party) -> dict[str, Any]:
             {"address": address, "zip": zip_code}
             for address, zip_code in _sorted(party.shipping_addresses)
         ],
+        "phones": _sorted(party.phones),
     }
 
 
@@ -170,7 +179,23 @@ def _shared(advocate: dict[str, Any], friend: dict[str, Any]) -> dict[str, list[
         "shipping_addresses": [
             a for a in friend["shipping_addresses"] if (a["address"], a["zip"]) in addresses
         ],
+        # Facts stored before phones were compared have none.
+        "phones": [
+            phone
+            for phone in friend.get("phones", [])
+            if _same_phone_as_any(phone, advocate.get("phones", []))
+        ],
     }
+
+
+def _same_phone_as_any(phone: str, others: list[str]) -> bool:
+    """As the phone policy compares them: normalised, a country code matched loosely."""
+    mine = normalise_phone(phone)
+    if mine is None:
+        return False
+    return any(
+        (theirs := normalise_phone(o)) is not None and same_phone(mine, theirs) for o in others
+    )
 
 
 def _origin(origin: Origin) -> dict[str, Any]:

@@ -10,9 +10,11 @@ Why the rules read as they do:
 - A blocked referral blocks its open rewards, naming the fraud verdict.
 - Otherwise the reward is judged: a blocklisted recipient first (whatever staff decided), then
   the incentive's criteria, unless staff forced the referral, which waives them.
-- An approved referral's reward is given: paid, or, for the advocate's reward on a site that
-  subscribes to `referral_web_hook`, given but paid only once that webhook was delivered
-  (ENGINE.md). A reward given either way counts towards caps and uniqueness at once.
+- An approved referral's reward is given: paid, or, on a site that subscribes to
+  `referral_web_hook`, given but paid only once that webhook was delivered. The gate holds both
+  sides, the advocate's `referrer` reward and the friend's `referred` one: the webhooks
+  contract says "only after that rewards associated with the referral can be paid". A reward
+  given either way counts towards caps and uniqueness at once.
 - A referral still under way (new, pending, flagged) holds its reward Pending, not given.
 """
 
@@ -58,11 +60,12 @@ _PAY = Decision(Outcome.PAY)
 _VOID = Decision(Outcome.VOID, VOIDED_REASON)
 
 
-def advocate_pay_gate(
+def referral_pay_gate(
     *, subscribes_to_referral_hook: bool, referral_webhook_delivered: bool
 ) -> str | None:
-    """Why the advocate's reward for an approved referral must wait, or None: a site that
-    subscribes to `referral_web_hook` pays it only after that webhook was delivered."""
+    """Why the rewards of an approved referral (the advocate's and the friend's alike) must
+    wait, or None: a site that subscribes to `referral_web_hook` pays them only after that
+    webhook was delivered."""
     if subscribes_to_referral_hook and not referral_webhook_delivered:
         return GATED
     return None
@@ -90,14 +93,13 @@ def referral_reward_decide(
     *,
     referral_status: str,
     reward_status: str,
-    reason: str,
     refusal: str | None,
     gate: str | None,
     fraud_details: str = "",
 ) -> Decision:
-    """The `referrer` or `referred` reward (`reason`) of a referral in `referral_status`,
-    currently `reward_status` (Pending for a new one). `refusal` is asked only for a referral
-    that is `judged`; `gate` is the site's `advocate_pay_gate`."""
+    """The `referrer` or `referred` reward of a referral in `referral_status`, currently
+    `reward_status` (Pending for a new one); both sides follow one rule. `refusal` is asked
+    only for a referral that is `judged`; `gate` is the site's `referral_pay_gate`."""
     if reward_status in SETTLED:
         return _KEEP
     if referral_status == ReferralStatus.VOIDED:
@@ -108,7 +110,7 @@ def referral_reward_decide(
         return Decision(Outcome.BLOCK, refusal)
     if referral_status != ReferralStatus.APPROVED:
         return _HOLD
-    if reason == "referrer" and gate:
+    if gate:
         return Decision(Outcome.GIVE_GATED, gate)
     return _PAY
 

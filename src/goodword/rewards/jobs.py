@@ -1,5 +1,5 @@
-"""The worker's reward jobs: paying rewards that waited for coupon codes, and the advocate's
-rewards that waited for the referral webhook."""
+"""The worker's reward jobs: paying rewards that waited for coupon codes, and a referral's
+rewards (the advocate's and the friend's) that waited for the referral webhook."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Reward writes: incentives turned into rewards, for referrals and for clicks, shares and
 signups; paying them (coupon codes from pools or a static code), paying the ones that waited
-for codes, and the advocate's ones that waited for the referral webhook. Each service gathers
+for codes, and a referral's ones that waited for the referral webhook. Each service gathers
 the facts (rewards/facts.py), asks the pure decision (rewards/decision.py) and stores what it
 says, in the caller's transaction.
 
@@ -33,8 +33,8 @@ from goodword.rewards.decision import (
     Decision,
     Outcome,
     action_reward_decide,
-    advocate_pay_gate,
     judged,
+    referral_pay_gate,
     referral_reward_decide,
 )
 from goodword.rewards.facts import (
@@ -187,7 +187,7 @@ def _approval_gate(site_id: int, plans: list[Plan]) -> str | None:
     if not any(p[0].status == ReferralStatus.APPROVED for p in plans):
         return None
     # The referral webhook about an approval is made in this very transaction.
-    return advocate_pay_gate(
+    return referral_pay_gate(
         subscribes_to_referral_hook=site_subscribes(site_id=site_id, hook_type=HookType.REFERRAL),
         referral_webhook_delivered=False,
     )
@@ -251,7 +251,6 @@ def rewards_sync(*, referrals: Sequence[Referral]) -> list[Reward]:
         decision = referral_reward_decide(
             referral_status=referral.status,
             reward_status=reward.status,
-            reason=incentive.reason,
             refusal=facts.refusal(referral, incentive, reward) if judged(referral.status) else None,
             gate=gate,
             fraud_details=referral.fraud_details or "",
@@ -274,14 +273,15 @@ def rewards_sync(*, referrals: Sequence[Referral]) -> list[Reward]:
 
 
 def rewards_pay_after_referral_webhook(*, site_id: int, referral_id: int) -> list[Reward]:
-    """The referral webhook about a referral was delivered: pay the advocate's rewards that
-    waited for it, when the gate is open now. Idempotent: a second delivery (another
-    subscription's) finds nothing left waiting. Returns the rewards made Paid."""
+    """The referral webhook about a referral was delivered: pay its rewards that waited for it
+    (the advocate's `referrer` and the friend's `referred` alike), when the gate is open now.
+    Idempotent: a second delivery (another subscription's) finds nothing left waiting. Returns
+    the rewards made Paid."""
     locked = referrals_lock(ids=[referral_id])
     if not locked or locked[0].site_id != site_id:
         return []
     referral = locked[0]
-    gate = advocate_pay_gate(
+    gate = referral_pay_gate(
         subscribes_to_referral_hook=site_subscribes(site_id=site_id, hook_type=HookType.REFERRAL),
         referral_webhook_delivered=referral_webhook_delivered(
             site_id=site_id, referral_id=referral_id
@@ -292,10 +292,10 @@ def rewards_pay_after_referral_webhook(*, site_id: int, referral_id: int) -> lis
     waiting = list(
         Reward.objects.filter(
             referral=referral,
-            reason=IncentiveReason.REFERRER,
+            reason__in=REFERRAL_REASONS,
             status=RewardStatus.PENDING,
             given_at__isnull=False,
-        )
+        ).order_by("id")
     )
     if not waiting:
         return []  # paid already (another subscription's delivery came first), or never gated

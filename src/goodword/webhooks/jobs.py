@@ -243,7 +243,7 @@ def _finish(
 
 
 def _delivered_fact(delivery: Delivery, stamp: datetime) -> None:
-    """A delivered referral webhook is a fact others wait for (the advocate's pay gate): it is
+    """A delivered referral webhook is a fact others wait for (the referral's pay gate): it is
     left on the queue, in this transaction, for their handler; webhooks knows no reader."""
     if delivery.hook_type != HookType.REFERRAL:
         return

@@ -21,7 +21,7 @@ HOOK_TYPES = (
 
 # The worker job a delivered `referral_web_hook` about a referral leaves behind, in the
 # transaction that records it: the fact "the merchant has heard of this referral", for whoever
-# waits for it (rewards/jobs.py pays the advocate's rewards that waited). ref_id: the referral.
+# waits for it (rewards/jobs.py pays the referral's rewards that waited). ref_id: the referral.
 REFERRAL_WEBHOOK_DELIVERED = "referral_webhook_delivered"
 
 
