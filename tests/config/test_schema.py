@@ -1078,7 +1078,7 @@ EXACT = [
                 "webhooks.subscriptions[0].type: must be one of referral_web_hook, "
                 "reward_web_hook, post_share_web_hook, event_web_hook, offer_signup_web_hook, "
                 "claim_signup_web_hook, unsubscribe_web_hook, check_unsubscribe_web_hook, "
-                "create_coupon_web_hook, not 'x'"
+                "create_coupon_web_hook, coupon_list_low_web_hook, not 'x'"
             ),
             "webhooks.subscriptions[0].url: 'ftp://x' is not an http(s) URL",
             "webhooks.subscriptions[0].active: must be true or false, not a number",

@@ -6,6 +6,7 @@ subscription pays nothing (no query, no payload built)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch
@@ -150,7 +151,7 @@ def referrals_moved_emit(*, referrals: list[Referral]) -> int:
 
 
 def rewards_paid_emit(*, rewards: list[Reward]) -> int:
-    """Rewards became Paid: `reward_web_hook` for each, and `create_coupon_web_hook` for the
+    """Rewards became Paid: `reward_web_hook` for each, and `coupon_list_low_web_hook` for the
     pools their codes took below the low-water mark."""
     if not rewards:
         return 0
@@ -187,7 +188,7 @@ def rewards_paid_emit(*, rewards: list[Reward]) -> int:
                 subject=Subject.referral(reward.referral_id) if reward.referral_id else None,
             )
     lists = {r.coupon_list_id for r in rewards if r.coupon_id is not None and r.coupon_list_id}
-    if lists and HookType.CREATE_COUPON in subscribed:
+    if lists and HookType.COUPON_LIST_LOW in subscribed:
         for coupon_list in CouponList.objects.filter(pk__in=lists).order_by("pk"):
             made += _pool_low(
                 coupon_list, [r for r in rewards if r.coupon_list_id == coupon_list.pk]
@@ -203,12 +204,38 @@ def _pool_low(coupon_list: CouponList, taken: list[Reward]) -> int:
     sample = taken[0]
     return webhook_emit(
         site_id=coupon_list.site_id,
-        hook_type=HookType.CREATE_COUPON,
-        payload=payloads.create_coupon_payload(
+        hook_type=HookType.COUPON_LIST_LOW,
+        payload=payloads.coupon_list_low_payload(
             coupon_list,
+            codes_left=left,
+            low_water=LOW_WATER,
             discount_amount=sample.amount,
             percentage_discount=sample.amount_type == "percentage",
-            usage_limit=1,
         ),
         extras={"codes_left": left},
+    )
+
+
+def personal_coupon_made_emit(
+    *,
+    offer: AdvocateOffer,
+    advocate: Person,
+    discount_amount: Decimal | None,
+    percentage_discount: bool,
+) -> int:
+    """Goodword made the advocate's personal coupon code from the campaign's pattern:
+    `create_coupon_web_hook` asks the merchant's shop to create it, for any number of uses."""
+    return _emit(
+        offer.site_id,
+        HookType.CREATE_COUPON,
+        Subject(SubjectKind.OFFER, offer.pk),
+        lambda: payloads.create_coupon_payload(
+            None,
+            coupon_code=offer.coupon_code,
+            person=advocate,
+            discount_amount=discount_amount,
+            percentage_discount=percentage_discount,
+            usage_limit=None,
+            expires_at=offer.expires_at,
+        ),
     )
