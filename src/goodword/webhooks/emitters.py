@@ -6,7 +6,6 @@ subscription pays nothing (no query, no payload built)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch
@@ -216,26 +215,21 @@ def _pool_low(coupon_list: CouponList, taken: list[Reward]) -> int:
     )
 
 
-def personal_coupon_made_emit(
-    *,
-    offer: AdvocateOffer,
-    advocate: Person,
-    discount_amount: Decimal | None,
-    percentage_discount: bool,
-) -> int:
+def personal_coupon_made_emit(*, offer: AdvocateOffer, campaign: CampaignInfo) -> int:
     """Goodword made the advocate's personal coupon code from the campaign's pattern:
-    `create_coupon_web_hook` asks the merchant's shop to create it, for any number of uses."""
-    return _emit(
-        offer.site_id,
-        HookType.CREATE_COUPON,
-        Subject(SubjectKind.OFFER, offer.pk),
-        lambda: payloads.create_coupon_payload(
+    `create_coupon_web_hook` asks the merchant's shop to create it, for any number of uses,
+    with the discount of the campaign's friend incentive (`referred`, else `click`)."""
+
+    def build() -> dict[str, Any]:
+        friend = campaign.incentive("referred") or campaign.incentive("click")
+        return payloads.create_coupon_payload(
             None,
             coupon_code=offer.coupon_code,
-            person=advocate,
-            discount_amount=discount_amount,
-            percentage_discount=percentage_discount,
+            person=offer.advocate,
+            discount_amount=friend.amount if friend else None,
+            percentage_discount=bool(friend and friend.amount_type == "percentage"),
             usage_limit=None,
             expires_at=offer.expires_at,
-        ),
-    )
+        )
+
+    return _emit(offer.site_id, HookType.CREATE_COUPON, Subject(SubjectKind.OFFER, offer.pk), build)

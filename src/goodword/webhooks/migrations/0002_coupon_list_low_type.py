@@ -22,22 +22,48 @@ def keep_low_water_notices(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('webhooks', '0001_initial'),
-        migrations.RunPython(keep_low_water_notices, migrations.RunPython.noop),
+        ("webhooks", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='delivery',
-            name='hook_type',
-            field=models.CharField(choices=[('referral_web_hook', 'Referral'), ('reward_web_hook', 'Reward'), ('post_share_web_hook', 'Post Share'), ('event_web_hook', 'Event'), ('offer_signup_web_hook', 'Offer Signup'), ('claim_signup_web_hook', 'Claim Signup'), ('unsubscribe_web_hook', 'Unsubscribe'), ('check_unsubscribe_web_hook', 'Check Unsubscribe'), ('create_coupon_web_hook', 'Create Coupon'), ('coupon_list_low_web_hook', 'Coupon List Low')], max_length=32),
+            model_name="delivery",
+            name="hook_type",
+            field=models.CharField(
+                choices=[
+                    ("referral_web_hook", "Referral"),
+                    ("reward_web_hook", "Reward"),
+                    ("post_share_web_hook", "Post Share"),
+                    ("event_web_hook", "Event"),
+                    ("offer_signup_web_hook", "Offer Signup"),
+                    ("claim_signup_web_hook", "Claim Signup"),
+                    ("unsubscribe_web_hook", "Unsubscribe"),
+                    ("check_unsubscribe_web_hook", "Check Unsubscribe"),
+                    ("create_coupon_web_hook", "Create Coupon"),
+                    ("coupon_list_low_web_hook", "Coupon List Low"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AlterField(
-            model_name='subscription',
-            name='hook_type',
-            field=models.CharField(choices=[('referral_web_hook', 'Referral'), ('reward_web_hook', 'Reward'), ('post_share_web_hook', 'Post Share'), ('event_web_hook', 'Event'), ('offer_signup_web_hook', 'Offer Signup'), ('claim_signup_web_hook', 'Claim Signup'), ('unsubscribe_web_hook', 'Unsubscribe'), ('check_unsubscribe_web_hook', 'Check Unsubscribe'), ('create_coupon_web_hook', 'Create Coupon'), ('coupon_list_low_web_hook', 'Coupon List Low')], max_length=32),
+            model_name="subscription",
+            name="hook_type",
+            field=models.CharField(
+                choices=[
+                    ("referral_web_hook", "Referral"),
+                    ("reward_web_hook", "Reward"),
+                    ("post_share_web_hook", "Post Share"),
+                    ("event_web_hook", "Event"),
+                    ("offer_signup_web_hook", "Offer Signup"),
+                    ("claim_signup_web_hook", "Claim Signup"),
+                    ("unsubscribe_web_hook", "Unsubscribe"),
+                    ("check_unsubscribe_web_hook", "Check Unsubscribe"),
+                    ("create_coupon_web_hook", "Create Coupon"),
+                    ("coupon_list_low_web_hook", "Coupon List Low"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.RunPython(keep_low_water_notices, migrations.RunPython.noop),
     ]
