@@ -889,8 +889,8 @@ EXACT = [
         [
             (
                 "campaigns[0].zz: unknown key (allowed: slug, destination_url, joinable, name, "
-                "tags, status, starts_at, ends_at, offer_expiry_days, gate_email, advocate_coupon_list, "
-                "advocate_coupon_pattern, incentives)"
+                "tags, status, starts_at, ends_at, offer_expiry_days, gate_email, "
+                "advocate_coupon_list, advocate_coupon_pattern, incentives)"
             ),
             "campaigns[0].slug: required",
             "campaigns[0].joinable: required",

@@ -13,9 +13,9 @@ import pytest
 
 from goodword.campaigns.models import Campaign
 from goodword.campaigns.program import forget_program
+from goodword.core.clock import now
 from goodword.coupons import services as coupon_services
 from goodword.coupons.models import Coupon, CouponList
-from goodword.core.clock import now
 from goodword.offers.models import AdvocateOffer
 from goodword.webhooks.models import Delivery
 from tests.referrals.program import build_program, buy, join, referral_of

@@ -10,8 +10,8 @@ from goodword.cli import main
 from goodword.config.schema import HOOK_TYPES as CONFIG_TYPES
 from goodword.webhooks.cli import HOOK_TYPES
 from goodword.webhooks.models import Delivery, HookType
-from goodword.webhooks.types import EXTENSION_TYPES
 from goodword.webhooks.services import webhook_emit
+from goodword.webhooks.types import EXTENSION_TYPES
 from goodword.worker.loop import drain
 from tests.factories import SiteFactory
 from tests.webhooks.contract import assert_valid
