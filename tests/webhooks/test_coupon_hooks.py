@@ -10,6 +10,7 @@ import importlib
 import pytest
 from django.apps import apps
 
+from goodword.campaigns.program import forget_program
 from goodword.core.clock import now
 from goodword.webhooks.emitters import LOW_WATER
 from goodword.webhooks.models import Delivery, Subscription
@@ -54,6 +55,30 @@ def test_a_pool_falling_below_the_mark_sends_the_low_notice_once(api, api_site, 
         "percentage_discount": False,
     }
     assert [r.document["type"] for r in receiver.received] == [LOW]
+
+
+def test_advocates_taking_personal_codes_from_a_pool_send_the_low_notice_once(
+    api, api_site, receiver
+):
+    # given a campaign whose advocates take personal codes from a pool of LOW_WATER codes
+    campaign = build_program(api_site.site)
+    personal = pool(api_site.site, "advocates", tuple(f"ADV-{n}" for n in range(LOW_WATER)))
+    campaign.advocate_coupon_list = personal
+    campaign.save(update_fields=["advocate_coupon_list"])
+    forget_program(api_site.site.id)
+    subscribe(api_site.site, receiver.url, LOW, CREATE)
+
+    # when two advocates join
+    join(api, api_site.slug, "ada@example.com")
+    join(api, api_site.slug, "bob@example.com")
+
+    # then the first take crossed the mark and said so, with the friend's discount (the click
+    # coupon's $10); the second said nothing
+    (delivery,) = Delivery.objects.filter(hook_type__in=[LOW, CREATE])
+    assert delivery.hook_type == LOW
+    assert delivery.payload["coupon_list_identifier"] == "advocates"
+    assert delivery.payload["codes_left"] == LOW_WATER - 1
+    assert delivery.payload["discount_amount"] == "10.00"
 
 
 def test_the_migration_subscribes_create_coupon_urls_to_the_low_notice():

@@ -40,6 +40,7 @@ from goodword.webhooks.emitters import (
     claim_signup_emit,
     offer_signup_emit,
     personal_coupon_made_emit,
+    personal_coupon_taken_emit,
     post_share_emit,
 )
 
@@ -199,6 +200,12 @@ def _create_offer(*, site: SiteRef, campaign: CampaignInfo, origin: Origin) -> A
                 offer_signup_emit(offer=offer, campaign=campaign)
                 if personal is not None and personal.made:
                     personal_coupon_made_emit(offer=offer, campaign=campaign)
+                elif personal is not None and campaign.advocate_coupon_list_id is not None:
+                    personal_coupon_taken_emit(
+                        site_id=site.id,
+                        coupon_list_id=campaign.advocate_coupon_list_id,
+                        campaign=campaign,
+                    )
                 return offer
         except IntegrityError:
             # A concurrent join made this offer, or a code (link or personal coupon) collided.

@@ -6,6 +6,7 @@ subscription pays nothing (no query, no payload built)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch
@@ -22,7 +23,7 @@ from goodword.webhooks.services import webhook_emit
 from goodword.webhooks.types import Subject, SubjectKind
 
 if TYPE_CHECKING:
-    from goodword.campaigns.program import CampaignInfo
+    from goodword.campaigns.program import CampaignInfo, IncentiveInfo
     from goodword.offers.models import AdvocateOffer, Claim, Share, ShareRecipient
     from goodword.origins.models import Origin
     from goodword.people.models import Person
@@ -189,18 +190,23 @@ def rewards_paid_emit(*, rewards: list[Reward]) -> int:
     lists = {r.coupon_list_id for r in rewards if r.coupon_id is not None and r.coupon_list_id}
     if lists and HookType.COUPON_LIST_LOW in subscribed:
         for coupon_list in CouponList.objects.filter(pk__in=lists).order_by("pk"):
+            taken = [r for r in rewards if r.coupon_list_id == coupon_list.pk]
             made += _pool_low(
-                coupon_list, [r for r in rewards if r.coupon_list_id == coupon_list.pk]
+                coupon_list,
+                taken=len(taken),
+                amount=taken[0].amount,
+                percentage=taken[0].amount_type == "percentage",
             )
     return made
 
 
-def _pool_low(coupon_list: CouponList, taken: list[Reward]) -> int:
+def _pool_low(
+    coupon_list: CouponList, *, taken: int, amount: Decimal | None, percentage: bool
+) -> int:
     """Once per crossing of the low-water mark, not on every take below it."""
     left = coupon_pool_left(coupon_list_id=coupon_list.pk)
-    if not (left < LOW_WATER <= left + len(taken)):
+    if not (left < LOW_WATER <= left + taken):
         return 0
-    sample = taken[0]
     return webhook_emit(
         site_id=coupon_list.site_id,
         hook_type=HookType.COUPON_LIST_LOW,
@@ -208,10 +214,32 @@ def _pool_low(coupon_list: CouponList, taken: list[Reward]) -> int:
             coupon_list,
             codes_left=left,
             low_water=LOW_WATER,
-            discount_amount=sample.amount,
-            percentage_discount=sample.amount_type == "percentage",
+            discount_amount=amount,
+            percentage_discount=percentage,
         ),
         extras={"codes_left": left},
+    )
+
+
+def _friend_incentive(campaign: CampaignInfo) -> IncentiveInfo | None:
+    """What a friend gets with an advocate's personal coupon: the campaign's friend incentive."""
+    return campaign.incentive("referred") or campaign.incentive("click")
+
+
+def personal_coupon_taken_emit(*, site_id: int, coupon_list_id: int, campaign: CampaignInfo) -> int:
+    """An advocate's personal coupon was taken from a pool: the low-water notice when that take
+    crossed the mark."""
+    if HookType.COUPON_LIST_LOW not in subscribed_types(site_id):
+        return 0
+    coupon_list = CouponList.objects.filter(pk=coupon_list_id, site_id=site_id).first()
+    if coupon_list is None:
+        return 0
+    friend = _friend_incentive(campaign)
+    return _pool_low(
+        coupon_list,
+        taken=1,
+        amount=friend.amount if friend else None,
+        percentage=bool(friend and friend.amount_type == "percentage"),
     )
 
 
@@ -221,7 +249,7 @@ def personal_coupon_made_emit(*, offer: AdvocateOffer, campaign: CampaignInfo) -
     with the discount of the campaign's friend incentive (`referred`, else `click`)."""
 
     def build() -> dict[str, Any]:
-        friend = campaign.incentive("referred") or campaign.incentive("click")
+        friend = _friend_incentive(campaign)
         return payloads.create_coupon_payload(
             None,
             coupon_code=offer.coupon_code,
