@@ -889,7 +889,8 @@ EXACT = [
         [
             (
                 "campaigns[0].zz: unknown key (allowed: slug, destination_url, joinable, name, "
-                "tags, status, starts_at, ends_at, offer_expiry_days, gate_email, incentives)"
+                "tags, status, starts_at, ends_at, offer_expiry_days, gate_email, "
+                "advocate_coupon_list, advocate_coupon_pattern, incentives)"
             ),
             "campaigns[0].slug: required",
             "campaigns[0].joinable: required",
@@ -1078,7 +1079,7 @@ EXACT = [
                 "webhooks.subscriptions[0].type: must be one of referral_web_hook, "
                 "reward_web_hook, post_share_web_hook, event_web_hook, offer_signup_web_hook, "
                 "claim_signup_web_hook, unsubscribe_web_hook, check_unsubscribe_web_hook, "
-                "create_coupon_web_hook, not 'x'"
+                "create_coupon_web_hook, coupon_list_low_web_hook, not 'x'"
             ),
             "webhooks.subscriptions[0].url: 'ftp://x' is not an http(s) URL",
             "webhooks.subscriptions[0].active: must be true or false, not a number",

@@ -30,6 +30,16 @@ class Campaign(models.Model):
     destination_url = models.URLField(max_length=2000)
     offer_expiry_days = models.PositiveIntegerField(null=True, blank=True)
     gate_email = models.BooleanField(default=False)
+    # The advocate's personal coupon code, given when their offer is made (docs/offers.md):
+    # one code of this pool, or one made from this pattern; neither set, no personal coupon.
+    advocate_coupon_list = models.ForeignKey(
+        CouponList,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="advocate_campaigns",
+    )
+    advocate_coupon_pattern = models.CharField(max_length=100, blank=True, default="")
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 

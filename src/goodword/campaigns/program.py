@@ -59,6 +59,8 @@ class CampaignInfo:
     offer_expiry_days: int | None
     gate_email: bool
     incentives: tuple[IncentiveInfo, ...] = ()
+    advocate_coupon_list_id: int | None = None
+    advocate_coupon_pattern: str = ""
 
     def running_at(self, at: datetime) -> bool:
         return campaign_running(self.status, self.starts_at, self.ends_at, at)
@@ -142,6 +144,8 @@ def _load(site_id: int) -> Program:
             offer_expiry_days=c.offer_expiry_days,
             gate_email=c.gate_email,
             incentives=tuple(incentives.get(c.id, ())),
+            advocate_coupon_list_id=c.advocate_coupon_list_id,
+            advocate_coupon_pattern=c.advocate_coupon_pattern,
         )
         for c in Campaign.objects.filter(site_id=site_id).order_by("id")
     )

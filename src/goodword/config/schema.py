@@ -50,6 +50,7 @@ from goodword.config.values import format_duration as format_duration
 from goodword.config.values import parse_duration as parse_duration
 from goodword.core.errors import ValidationFailed
 from goodword.core.money import to_amount
+from goodword.coupons.patterns import PatternError, pattern_parse
 from goodword.fraud import screening
 from goodword.fraud.blocklist import validate_entry
 from goodword.sites.models import (
@@ -195,6 +196,7 @@ class _State:
 
     existing_coupon_lists: Mapping[str, ExistingCouponList]
     known_lists: set[str]  # the site's coupon lists and the file's valid ones
+    static_lists: set[str] = field(default_factory=set)  # those of them with a static code
     frames: list[_Frame] = field(default_factory=list)
 
 
@@ -344,6 +346,10 @@ def _static_code(value: Any, info: ValidationInfo) -> str | None:
         )
     if "name" in info.data:
         state.known_lists.add(identifier)
+        if code:
+            state.static_lists.add(identifier)
+        else:
+            state.static_lists.discard(identifier)
     return code
 
 
@@ -397,6 +403,34 @@ def _coupon_list(value: Any, info: ValidationInfo) -> str | None:
     if coupon_list is not None and coupon_list not in _state(info).known_lists:
         raise _rule("use", f"unknown coupon list {coupon_list!r}")
     return coupon_list
+
+
+def _advocate_coupon_list(value: Any, info: ValidationInfo) -> str | None:
+    coupon_list = values.optional(values.identifier)(value)
+    if coupon_list is None:
+        return None
+    state = _state(info)
+    if coupon_list not in state.known_lists:
+        raise _rule("use", f"unknown coupon list {coupon_list!r}")
+    if coupon_list in state.static_lists:
+        raise _rule(
+            "use",
+            f"coupon list {coupon_list!r} has one static code for everyone; an advocate's "
+            f"personal coupon needs a pool of single-use codes",
+        )
+    return coupon_list
+
+
+def _advocate_coupon_pattern(value: Any, info: ValidationInfo) -> str:
+    pattern = values.optional(values.string(100))(value) or ""
+    if pattern and info.data.get("advocate_coupon_list") is not None:
+        raise _rule("one", "takes either advocate_coupon_list or advocate_coupon_pattern, not both")
+    if pattern:
+        try:
+            pattern_parse(pattern)
+        except PatternError as exc:
+            raise _rule("pattern", str(exc)) from None
+    return pattern
 
 
 def _criteria(value: Any, info: ValidationInfo) -> dict[str, Any]:
@@ -713,6 +747,8 @@ class CampaignSpec(_Model):
         "ends_at",
         "offer_expiry_days",
         "gate_email",
+        "advocate_coupon_list",
+        "advocate_coupon_pattern",
         "incentives",
     )
     ORDER = (
@@ -727,9 +763,14 @@ class CampaignSpec(_Model):
         "destination_url",
         "offer_expiry_days",
         "gate_email",
+        "advocate_coupon_list",
+        "advocate_coupon_pattern",
         "joinable:nonempty",
         "starts_at:scheduled",
         "ends_at:order",
+        "advocate_coupon_list:use",
+        "advocate_coupon_pattern:one",
+        "advocate_coupon_pattern:pattern",
         "incentives",
     )
     INNER = {"incentives": (IncentiveSpec, True)}
@@ -748,6 +789,9 @@ class CampaignSpec(_Model):
         None
     )
     gate_email: Bool = False
+    # The advocate's personal coupon: a pool to take one code from, or a pattern to make one.
+    advocate_coupon_list: Annotated[str | None, _field(_advocate_coupon_list)] = None
+    advocate_coupon_pattern: Annotated[str, _field(_advocate_coupon_pattern)] = ""
     incentives: Annotated[tuple[Annotated[IncentiveSpec, _ITEM], ...], _ITEMS] = ()
 
 
@@ -911,7 +955,11 @@ def program_validate(
     file does not mention (apply keeps it), and a list that holds single-use codes cannot
     become a static one."""
     existing = existing_coupon_lists or {}
-    state = _State(existing_coupon_lists=existing, known_lists=set(existing))
+    state = _State(
+        existing_coupon_lists=existing,
+        known_lists=set(existing),
+        static_lists={i for i, cl in existing.items() if cl.static_code},
+    )
     try:
         return Program.model_validate(document, context={"state": state})
     except ValidationError as exc:

@@ -98,7 +98,9 @@ def _webhooks(site: Site) -> dict[str, Any] | None:
 
 
 def _campaigns(site: Site) -> list[dict[str, Any]]:
-    campaigns = list(Campaign.objects.filter(site=site).order_by("id"))
+    campaigns = list(
+        Campaign.objects.filter(site=site).select_related("advocate_coupon_list").order_by("id")
+    )
     incentives: dict[int, list[Incentive]] = {c.pk: [] for c in campaigns}
     for incentive in (
         Incentive.objects.filter(campaign__site=site).select_related("coupon_list").order_by("id")
@@ -117,6 +119,12 @@ def _campaigns(site: Site) -> list[dict[str, Any]]:
                 "destination_url": campaign.destination_url,
                 "offer_expiry_days": campaign.offer_expiry_days,
                 "gate_email": campaign.gate_email,
+                "advocate_coupon_list": (
+                    campaign.advocate_coupon_list.identifier
+                    if campaign.advocate_coupon_list
+                    else None
+                ),
+                "advocate_coupon_pattern": campaign.advocate_coupon_pattern,
                 "incentives": [_incentive(i) for i in incentives[campaign.pk]],
             }
         )

@@ -316,7 +316,7 @@ class _Applier:
     def campaigns(self, site: Site, lists: dict[str, CouponList]) -> None:
         campaigns = {c.slug: c for c in Campaign.objects.filter(site=site)}
         for spec in self.program.campaigns:
-            campaign = self.campaign(site, campaigns.get(spec.slug), spec)
+            campaign = self.campaign(site, campaigns.get(spec.slug), spec, lists)
             self.incentives(campaign, spec.incentives, lists)
         named = {spec.slug for spec in self.program.campaigns}
         for slug, campaign in sorted(campaigns.items()):
@@ -328,7 +328,13 @@ class _Applier:
             self.record("campaign", slug, "disabled")
             self.report.warnings.append(f"campaign {slug!r} is not in the file; it is now Disabled")
 
-    def campaign(self, site: Site, campaign: Campaign | None, spec: CampaignSpec) -> Campaign:
+    def campaign(
+        self,
+        site: Site,
+        campaign: Campaign | None,
+        spec: CampaignSpec,
+        lists: dict[str, CouponList],
+    ) -> Campaign:
         values = {
             "name": spec.name,
             "tags": list(spec.tags),
@@ -339,6 +345,10 @@ class _Applier:
             "destination_url": spec.destination_url,
             "offer_expiry_days": spec.offer_expiry_days,
             "gate_email": spec.gate_email,
+            "advocate_coupon_list_id": (
+                lists[spec.advocate_coupon_list].pk if spec.advocate_coupon_list else None
+            ),
+            "advocate_coupon_pattern": spec.advocate_coupon_pattern,
         }
         if campaign is None:
             campaign = Campaign.objects.create(
@@ -354,7 +364,8 @@ class _Applier:
         if changed:
             campaign.updated_at = self.moment
             campaign.save(update_fields=[*changed, "updated_at"])
-        self.record("campaign", spec.slug, "updated" if changed else "unchanged", changed)
+        names = [name.removesuffix("_id") for name in changed]
+        self.record("campaign", spec.slug, "updated" if changed else "unchanged", names)
         return campaign
 
     def incentives(

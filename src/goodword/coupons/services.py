@@ -22,6 +22,7 @@ from goodword.core.db import is_postgres
 from goodword.core.errors import DomainError, NotFound, ValidationFailed
 from goodword.coupons.locks import coupon_list_lock
 from goodword.coupons.models import Coupon, CouponList
+from goodword.coupons.patterns import pattern_make
 from goodword.sites.models import Site
 
 # Codes per executemany: bounds the memory a 10-million-line file needs.
@@ -215,3 +216,30 @@ def coupons_release(*, coupon_ids: Iterable[int]) -> int:
     if not ids:
         return 0
     return Coupon.objects.filter(pk__in=ids, claimed_at__isnull=False).update(claimed_at=None)
+
+
+@dataclass(frozen=True)
+class PersonalCode:
+    code: str
+    made: bool  # made from a pattern (the merchant's shop must create it), not a pool's
+
+
+def coupon_personal_code(
+    *, site_id: int, coupon_list_id: int | None, pattern: str
+) -> PersonalCode | None:
+    """An advocate's personal coupon code: one unused code of the pool `coupon_list_id` (taken
+    for good), or one made from `pattern` that no pool of the site holds; None when the pool
+    is dry or is a static-code list (one code for everyone is nobody's personal code). The
+    caller stores it where a second advocate cannot take it (the offer's unique code)."""
+    if coupon_list_id is not None:
+        taken = coupons_take(site_id=site_id, coupon_list_id=coupon_list_id, count=1)
+        if not taken or taken[0][0] is None:
+            return None
+        return PersonalCode(taken[0][1], made=False)
+    if not pattern:
+        return None
+    for _ in range(10):
+        code = pattern_make(pattern)
+        if not Coupon.objects.filter(site_id=site_id, code=code).exists():
+            return PersonalCode(code, made=True)
+    raise DomainError("pattern_exhausted", f"No free code left for the pattern {pattern!r}")

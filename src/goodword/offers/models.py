@@ -33,14 +33,15 @@ class AdvocateOffer(models.Model):
             # One offer per advocate and campaign: a second join returns the first.
             models.UniqueConstraint(
                 fields=["campaign", "advocate"], name="offer_campaign_advocate_uniq"
-            )
-        ]
-        indexes = [
-            models.Index(
+            ),
+            # A personal coupon names one advocate: attribution by coupon must find one offer.
+            models.UniqueConstraint(
                 fields=["site", "coupon_code"],
                 condition=models.Q(coupon_code__isnull=False),
-                name="offer_site_coupon_idx",
+                name="offer_site_coupon_uniq",
             ),
+        ]
+        indexes = [
             # The Metrics API's advocates and sharing rate: one site's offers by date.
             models.Index(fields=["site", "created_at"], name="offer_site_created_idx"),
         ]

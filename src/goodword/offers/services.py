@@ -20,6 +20,7 @@ from goodword.core.codes import short_code
 from goodword.core.errors import NotFound, ValidationFailed
 from goodword.core.ratelimit import counter_hit
 from goodword.coupons.models import CouponList
+from goodword.coupons.services import coupon_personal_code
 from goodword.offers.locks import claim_lock
 from goodword.offers.models import (
     AdvocateOffer,
@@ -35,7 +36,13 @@ from goodword.origins.schemas import MAX_SHARING_CHANNELS
 from goodword.rewards.models import Reward
 from goodword.rewards.services import reward_for_offer_action
 from goodword.sites.auth import SiteRef
-from goodword.webhooks.emitters import claim_signup_emit, offer_signup_emit, post_share_emit
+from goodword.webhooks.emitters import (
+    claim_signup_emit,
+    offer_signup_emit,
+    personal_coupon_made_emit,
+    personal_coupon_taken_emit,
+    post_share_emit,
+)
 
 log = logging.getLogger("goodword.offers")
 
@@ -164,12 +171,19 @@ def _create_offer(*, site: SiteRef, campaign: CampaignInfo, origin: Origin) -> A
     for _ in range(10):
         try:
             with transaction.atomic():
+                # In the offer's transaction: a pool code goes back if the offer is not made.
+                personal = coupon_personal_code(
+                    site_id=site.id,
+                    coupon_list_id=campaign.advocate_coupon_list_id,
+                    pattern=campaign.advocate_coupon_pattern,
+                )
                 offer = AdvocateOffer.objects.create(
                     site_id=site.id,
                     campaign_id=campaign.id,
                     advocate_id=origin.person_id,
                     origin=origin,
                     short_url_code=short_code(),
+                    coupon_code=personal.code if personal else None,
                     expires_at=expires,
                     advocate_ip=origin.ip_address,
                     advocate_visitor_uuid=origin.uuid,
@@ -184,8 +198,17 @@ def _create_offer(*, site: SiteRef, campaign: CampaignInfo, origin: Origin) -> A
                     origin=origin,
                 )
                 offer_signup_emit(offer=offer, campaign=campaign)
+                if personal is not None and personal.made:
+                    personal_coupon_made_emit(offer=offer, campaign=campaign)
+                elif personal is not None and campaign.advocate_coupon_list_id is not None:
+                    personal_coupon_taken_emit(
+                        site_id=site.id,
+                        coupon_list_id=campaign.advocate_coupon_list_id,
+                        campaign=campaign,
+                    )
                 return offer
         except IntegrityError:
+            # A concurrent join made this offer, or a code (link or personal coupon) collided.
             existing = AdvocateOffer.objects.filter(
                 campaign_id=campaign.id, advocate_id=origin.person_id
             ).first()

@@ -6,6 +6,7 @@ subscription pays nothing (no query, no payload built)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch
@@ -22,7 +23,7 @@ from goodword.webhooks.services import webhook_emit
 from goodword.webhooks.types import Subject, SubjectKind
 
 if TYPE_CHECKING:
-    from goodword.campaigns.program import CampaignInfo
+    from goodword.campaigns.program import CampaignInfo, IncentiveInfo
     from goodword.offers.models import AdvocateOffer, Claim, Share, ShareRecipient
     from goodword.origins.models import Origin
     from goodword.people.models import Person
@@ -150,7 +151,7 @@ def referrals_moved_emit(*, referrals: list[Referral]) -> int:
 
 
 def rewards_paid_emit(*, rewards: list[Reward]) -> int:
-    """Rewards became Paid: `reward_web_hook` for each, and `create_coupon_web_hook` for the
+    """Rewards became Paid: `reward_web_hook` for each, and `coupon_list_low_web_hook` for the
     pools their codes took below the low-water mark."""
     if not rewards:
         return 0
@@ -187,28 +188,76 @@ def rewards_paid_emit(*, rewards: list[Reward]) -> int:
                 subject=Subject.referral(reward.referral_id) if reward.referral_id else None,
             )
     lists = {r.coupon_list_id for r in rewards if r.coupon_id is not None and r.coupon_list_id}
-    if lists and HookType.CREATE_COUPON in subscribed:
+    if lists and HookType.COUPON_LIST_LOW in subscribed:
         for coupon_list in CouponList.objects.filter(pk__in=lists).order_by("pk"):
+            taken = [r for r in rewards if r.coupon_list_id == coupon_list.pk]
             made += _pool_low(
-                coupon_list, [r for r in rewards if r.coupon_list_id == coupon_list.pk]
+                coupon_list,
+                taken=len(taken),
+                amount=taken[0].amount,
+                percentage=taken[0].amount_type == "percentage",
             )
     return made
 
 
-def _pool_low(coupon_list: CouponList, taken: list[Reward]) -> int:
+def _pool_low(
+    coupon_list: CouponList, *, taken: int, amount: Decimal | None, percentage: bool
+) -> int:
     """Once per crossing of the low-water mark, not on every take below it."""
     left = coupon_pool_left(coupon_list_id=coupon_list.pk)
-    if not (left < LOW_WATER <= left + len(taken)):
+    if not (left < LOW_WATER <= left + taken):
         return 0
-    sample = taken[0]
     return webhook_emit(
         site_id=coupon_list.site_id,
-        hook_type=HookType.CREATE_COUPON,
-        payload=payloads.create_coupon_payload(
+        hook_type=HookType.COUPON_LIST_LOW,
+        payload=payloads.coupon_list_low_payload(
             coupon_list,
-            discount_amount=sample.amount,
-            percentage_discount=sample.amount_type == "percentage",
-            usage_limit=1,
+            codes_left=left,
+            low_water=LOW_WATER,
+            discount_amount=amount,
+            percentage_discount=percentage,
         ),
         extras={"codes_left": left},
     )
+
+
+def _friend_incentive(campaign: CampaignInfo) -> IncentiveInfo | None:
+    """What a friend gets with an advocate's personal coupon: the campaign's friend incentive."""
+    return campaign.incentive("referred") or campaign.incentive("click")
+
+
+def personal_coupon_taken_emit(*, site_id: int, coupon_list_id: int, campaign: CampaignInfo) -> int:
+    """An advocate's personal coupon was taken from a pool: the low-water notice when that take
+    crossed the mark."""
+    if HookType.COUPON_LIST_LOW not in subscribed_types(site_id):
+        return 0
+    coupon_list = CouponList.objects.filter(pk=coupon_list_id, site_id=site_id).first()
+    if coupon_list is None:
+        return 0
+    friend = _friend_incentive(campaign)
+    return _pool_low(
+        coupon_list,
+        taken=1,
+        amount=friend.amount if friend else None,
+        percentage=bool(friend and friend.amount_type == "percentage"),
+    )
+
+
+def personal_coupon_made_emit(*, offer: AdvocateOffer, campaign: CampaignInfo) -> int:
+    """Goodword made the advocate's personal coupon code from the campaign's pattern:
+    `create_coupon_web_hook` asks the merchant's shop to create it, for any number of uses,
+    with the discount of the campaign's friend incentive (`referred`, else `click`)."""
+
+    def build() -> dict[str, Any]:
+        friend = _friend_incentive(campaign)
+        return payloads.create_coupon_payload(
+            None,
+            coupon_code=offer.coupon_code,
+            person=offer.advocate,
+            discount_amount=friend.amount if friend else None,
+            percentage_discount=bool(friend and friend.amount_type == "percentage"),
+            usage_limit=None,
+            expires_at=offer.expires_at,
+        )
+
+    return _emit(offer.site_id, HookType.CREATE_COUPON, Subject(SubjectKind.OFFER, offer.pk), build)

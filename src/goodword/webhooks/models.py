@@ -27,6 +27,8 @@ class HookType(models.TextChoices):
     UNSUBSCRIBE = "unsubscribe_web_hook"
     CHECK_UNSUBSCRIBE = "check_unsubscribe_web_hook"
     CREATE_COUPON = "create_coupon_web_hook"
+    # Goodword's own: a coupon pool is running low (docs/webhooks.md).
+    COUPON_LIST_LOW = "coupon_list_low_web_hook"
 
 
 class Encoding(models.TextChoices):

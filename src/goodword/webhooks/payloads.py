@@ -299,7 +299,7 @@ def check_unsubscribe_payload(
 
 
 def create_coupon_payload(
-    coupon_list: CouponList,
+    coupon_list: CouponList | None,
     *,
     coupon_code: str | None = None,
     person: Person | None = None,
@@ -309,18 +309,41 @@ def create_coupon_payload(
     expires_at: datetime | None = None,
     coupon_auto_sync_enabled: bool = False,
 ) -> dict[str, Any]:
-    """create_coupon_web_hook: a coupon pool runs low; `person` for personal coupons."""
+    """create_coupon_web_hook: a code the merchant's shop should create, because Goodword made
+    it (an advocate's personal coupon from a pattern: `person` is the advocate). A code made
+    from a pattern belongs to no coupon list: `coupon_list` is None then."""
     return {
         "coupon_auto_sync_enabled": coupon_auto_sync_enabled,
         "coupon_code": coupon_code,
-        "coupon_list_id": coupon_list.pk,
-        "coupon_list_name": coupon_list.name or coupon_list.identifier,
+        "coupon_list_id": coupon_list.pk if coupon_list else None,
+        "coupon_list_name": (coupon_list.name or coupon_list.identifier) if coupon_list else None,
         "email": person.email if person else None,
         "phone_number": person.phone_number if person else None,
         "discount_amount": _decimal_string(discount_amount),
         "percentage_discount": percentage_discount,
         "usage_limit": usage_limit,
         "expires_at": format_time(expires_at),
+    }
+
+
+def coupon_list_low_payload(
+    coupon_list: CouponList,
+    *,
+    codes_left: int,
+    low_water: int,
+    discount_amount: Decimal | str | None = None,
+    percentage_discount: bool = False,
+) -> dict[str, Any]:
+    """coupon_list_low_web_hook (Goodword's own type): a pool of single-use codes fell below
+    `low_water` unused codes; import more before it runs dry."""
+    return {
+        "coupon_list_id": coupon_list.pk,
+        "coupon_list_identifier": coupon_list.identifier,
+        "coupon_list_name": coupon_list.name or coupon_list.identifier,
+        "codes_left": codes_left,
+        "low_water": low_water,
+        "discount_amount": _decimal_string(discount_amount),
+        "percentage_discount": percentage_discount,
     }
 
 

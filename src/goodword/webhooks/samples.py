@@ -123,8 +123,17 @@ def sample_payload(hook_type: str) -> dict[str, Any]:
             campaign=campaign, recipient=advocate, email_type="notifier_offers_email"
         )
     if hook_type == "create_coupon_web_hook":
-        coupon_list = CouponList(id=8, identifier="friend-pool", name="Friend coupons")
+        # An advocate's personal coupon made from the campaign's pattern.
         return payloads.create_coupon_payload(
-            coupon_list, discount_amount=Decimal("10.0"), usage_limit=1
+            None,
+            coupon_code="REF-7KQ2MX",
+            person=advocate,
+            discount_amount=Decimal("10.0"),
+            usage_limit=None,
+        )
+    if hook_type == "coupon_list_low_web_hook":
+        coupon_list = CouponList(id=8, identifier="friend-pool", name="Friend coupons")
+        return payloads.coupon_list_low_payload(
+            coupon_list, codes_left=19, low_water=20, discount_amount=Decimal("10.0")
         )
     raise ValueError(f"unknown webhook type {hook_type!r}")

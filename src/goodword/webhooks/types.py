@@ -17,7 +17,11 @@ HOOK_TYPES = (
     "unsubscribe_web_hook",
     "check_unsubscribe_web_hook",
     "create_coupon_web_hook",
+    "coupon_list_low_web_hook",
 )
+
+# Types Goodword adds to Talkable's: no Talkable receiver expects them (docs/webhooks.md).
+EXTENSION_TYPES = frozenset({"coupon_list_low_web_hook"})
 
 # The worker job a delivered `referral_web_hook` about a referral leaves behind, in the
 # transaction that records it: the fact "the merchant has heard of this referral", for whoever

@@ -9,6 +9,7 @@ from goodword.api.v2.envelope import format_time
 from goodword.campaigns.models import Campaign
 from goodword.campaigns.program import CampaignInfo
 from goodword.offers.email_shares import EmailShareResult
+from goodword.offers.incentives import offer_incentives
 from goodword.offers.models import Share
 from goodword.offers.offer_claims import OfferClaimResult
 from goodword.offers.services import OfferView, link_url
@@ -62,19 +63,6 @@ def origin_json(origin: Origin) -> dict[str, Any]:
 
 def offer_json(view: OfferView) -> dict[str, Any]:
     offer, campaign = view.offer, view.campaign
-    incentives = {
-        i.identifier: {
-            "identifier": i.identifier,
-            "action_type": i.reason,
-            "incentive_type": i.incentive_type,
-            "amount": i.amount,
-            "percentage": i.amount_type == "percentage",
-            "description": i.description or None,
-            "for_advocate": i.reason in ("referrer", "shared", "signup"),
-            "for_friend": i.reason in ("referred", "click"),
-        }
-        for i in campaign.incentives
-    }
     return {
         "claim_url": link_url(view.program, view.claim_code),
         "email": offer.advocate.email,
@@ -82,7 +70,7 @@ def offer_json(view: OfferView) -> dict[str, Any]:
         "short_url_code": offer.short_url_code,
         "show_url": link_url(view.program, view.show_code),
         "coupon_code": offer.coupon_code,
-        "incentives": incentives,
+        "incentives": offer_incentives(campaign),
         "trigger_widget": False,
         "campaign_tags": list(campaign.tags),
     }
