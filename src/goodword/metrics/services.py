@@ -33,8 +33,7 @@ def _sqlite_round(limit: int) -> int:
     # SQLite has one writer at a time, and this transaction is it (IMMEDIATE): nothing changes
     # between the reads and the writes below.
     with connection.cursor() as cursor:
-        cursor.execute(
-"CREATE TEMP TABLE IF NOT EXISTS metrics_fresh (site_id, kind, day)")
+        cursor.execute("CREATE TEMP TABLE IF NOT EXISTS metrics_fresh (site_id, kind, day)")
         cursor.execute("DELETE FROM metrics_fresh")
         cursor.execute(
             f"INSERT INTO metrics_fresh SELECT DISTINCT site_id, kind, day FROM {_T}"
@@ -56,9 +55,7 @@ def _sqlite_round(limit: int) -> int:
             " HAVING sum(count) <> 0 OR sum(amount) <> 0"
         )
         cursor.execute(f"DELETE FROM {_T} WHERE {inside}")
-        cursor.execute(
-            f"INSERT INTO {_T} ({_COLUMNS}) SELECT {_COLUMNS} FROM metrics_folded"
-        )
+        cursor.execute(f"INSERT INTO {_T} ({_COLUMNS}) SELECT {_COLUMNS} FROM metrics_folded")
         return int(days)
 
 

@@ -4,30 +4,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='DayTotal',
+            name="DayTotal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('site_id', models.BigIntegerField()),
-                ('kind', models.CharField(max_length=16)),
-                ('day', models.DateField()),
-                ('status', models.CharField(default='', max_length=16)),
-                ('campaign_id', models.BigIntegerField(null=True)),
-                ('traffic_source', models.CharField(max_length=255, null=True)),
-                ('qa_generated', models.BooleanField(default=False)),
-                ('count', models.BigIntegerField()),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=20)),
-                ('compacted', models.BooleanField(default=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("site_id", models.BigIntegerField()),
+                ("kind", models.CharField(max_length=16)),
+                ("day", models.DateField()),
+                ("status", models.CharField(default="", max_length=16)),
+                ("campaign_id", models.BigIntegerField(null=True)),
+                ("traffic_source", models.CharField(max_length=255, null=True)),
+                ("qa_generated", models.BooleanField(default=False)),
+                ("count", models.BigIntegerField()),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=20)),
+                ("compacted", models.BooleanField(default=False)),
             ],
             options={
-                'indexes': [models.Index(fields=['site_id', 'kind', 'day'], name='metrics_daytotal_idx'), models.Index(condition=models.Q(('compacted', False)), fields=['site_id', 'kind', 'day'], name='metrics_daytotal_fresh_idx')],
+                "indexes": [
+                    models.Index(fields=["site_id", "kind", "day"], name="metrics_daytotal_idx"),
+                    models.Index(
+                        condition=models.Q(("compacted", False)),
+                        fields=["site_id", "kind", "day"],
+                        name="metrics_daytotal_fresh_idx",
+                    ),
+                ],
             },
         ),
     ]

@@ -167,7 +167,9 @@ def backward(apps, schema_editor):  # type: ignore[no-untyped-def]
     with schema_editor.connection.cursor() as cursor:
         for source, event in PG_DELTAS:
             name = f"metrics_{source}_{event}"
-            cursor.execute(f"DROP TRIGGER IF EXISTS {name}" + (f" ON {TABLES[source]}" if postgres else ""))
+            cursor.execute(
+                f"DROP TRIGGER IF EXISTS {name}" + (f" ON {TABLES[source]}" if postgres else "")
+            )
             if postgres:
                 cursor.execute(f"DROP FUNCTION IF EXISTS {name}()")
         cursor.execute(f"DELETE FROM {T}")
