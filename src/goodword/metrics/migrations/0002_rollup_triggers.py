@@ -7,6 +7,8 @@ appends one delta per key, not per row; SQLite runs row-level triggers. The back
 the triggers exist, in the same transaction: on PostgreSQL, CREATE TRIGGER waits for writers
 on the table and blocks new ones until commit, so every row is counted exactly once."""
 
+from typing import Any
+
 from django.db import migrations
 
 COLUMNS = (
@@ -152,7 +154,7 @@ def _backfill(day: str, true: str) -> list[str]:
     ]
 
 
-def forward(apps, schema_editor):  # type: ignore[no-untyped-def]
+def forward(apps: Any, schema_editor: Any) -> None:
     if schema_editor.connection.vendor == "postgresql":
         statements = [*_pg_forward(), *_backfill("({} AT TIME ZONE 'UTC')::date", "true")]
     else:
@@ -162,7 +164,7 @@ def forward(apps, schema_editor):  # type: ignore[no-untyped-def]
             cursor.execute(statement)
 
 
-def backward(apps, schema_editor):  # type: ignore[no-untyped-def]
+def backward(apps: Any, schema_editor: Any) -> None:
     postgres = schema_editor.connection.vendor == "postgresql"
     with schema_editor.connection.cursor() as cursor:
         for source, event in PG_DELTAS:
