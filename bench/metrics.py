@@ -1,6 +1,6 @@
-"""The Metrics API on a site with 1,000,000 purchases: time per request, by metric.
+"""The Metrics API on a site with 1,000,000 purchases: p50 and p99 per request, by metric.
 
-    .venv/bin/python bench/metrics.py [--origins 1000000] [--repeat 7] [--timeout 900] [--keep]
+    .venv/bin/python bench/metrics.py [--origins 1000000] [--repeat 30] [--timeout 900] [--keep]
 
 PostgreSQL only. Builds its own database `goodword_bench_metrics` (dropped at the end unless
 --keep) and touches no other.
@@ -8,10 +8,13 @@ PostgreSQL only. Builds its own database `goodword_bench_metrics` (dropped at th
 1. `goodword migrate` and `goodword site create`.
 2. Bulk SQL: --origins Purchase origins spread over the year before today (buyers drawn from
    one person in ten), one offer per 10 purchases with two shares and one claim each, one
-   referral per 20 purchases; then VACUUM ANALYZE, as autovacuum would.
-3. `goodword serve` (one worker) on 127.0.0.1; each metric over the whole year, and shares and
-   sharing_rate segmented by week, are asked --repeat times after one warm-up request; the
-   median and the slowest wall time per request are printed as JSON, with the target (200 ms).
+   referral per 20 purchases. The per-day totals' triggers count them as they are inserted
+   (ADR 0015); `goodword manage metrics_compact` folds the deltas, as the worker would; then
+   VACUUM ANALYZE, as autovacuum would.
+3. `goodword serve` (one worker) on 127.0.0.1; each metric over the whole year, and segmented
+   by week (and revenue by day), is asked --repeat times after one warm-up request; p50 and p99
+   wall time per request are printed as JSON with the target (200 ms), and the query plans of
+   a few answers (`goodword manage metrics_explain`), which show what each query reads.
 
 Bounded by --timeout: seeding or measuring past it stops with a non-zero exit.
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import sys
 import time
@@ -115,8 +119,9 @@ def seed(url: str, slug: str, origins: int) -> None:
             p,
         )
         cur.execute(
-            "INSERT INTO offers_share (site_id, offer_id, channel, created_at)"
-            " SELECT f.site_id, f.id, c.channel, f.created_at + interval '1 hour'"
+            "INSERT INTO offers_share (site_id, offer_id, channel, subject, message, reminder,"
+            " created_at) SELECT f.site_id, f.id, c.channel, '', '', false,"
+            " f.created_at + interval '1 hour'"
             " FROM offers_advocateoffer f, (VALUES ('facebook'), ('email')) c(channel)"
             " WHERE f.site_id = %(site)s",
             p,
@@ -140,8 +145,30 @@ def seed(url: str, slug: str, origins: int) -> None:
             p,
         )
         conn.commit()
+
+
+def vacuum(url: str) -> None:
     with connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
+
+
+def percentile(times: list[float], share: float) -> float:
+    ordered = sorted(times)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def plans(env: dict[str, str], slug: str, span: dict[str, str]) -> dict[str, Any]:
+    """What the slowest-to-compute answers read: each query's plan, as PostgreSQL ran it."""
+    found: dict[str, Any] = {}
+    for metric, period in (("revenue", None), ("revenue", "week"), ("referral_rate", "week")):
+        args = ["--site", slug, "--metric", metric]
+        args += ["--start", span["start_date"], "--end", span["end_date"]]
+        if period:
+            args += ["--period", period]
+        report = json.loads(goodword(env, "manage", "metrics_explain", *args))
+        label = f"{metric} by {period}" if period else metric
+        found[label] = [query["plan"] for query in report["queries"]]
+    return found
 
 
 def timed_get(url: str, key: str) -> float:
@@ -159,7 +186,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=DEFAULT_DB)
     parser.add_argument("--origins", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
@@ -173,6 +200,10 @@ def main() -> int:
             started = time.perf_counter()
             seed(args.database_url, slug, args.origins)
             seeded_s = time.perf_counter() - started
+            started = time.perf_counter()
+            goodword(env, "manage", "metrics_compact")
+            compact_s = time.perf_counter() - started
+            vacuum(args.database_url)
             today = datetime.now(UTC).date()
             span = {
                 "site_slug": slug,
@@ -183,37 +214,45 @@ def main() -> int:
             weekly = {**span, "segment_by[period]": "week"}
             asks += [
                 (f"{name} by week", f"/api/v2/metrics/{name}/segmentize", weekly)
-                for name in ("shares", "sharing_rate", "revenue")
+                for name in METRICS
             ]
+            daily = {**span, "segment_by[period]": "day"}
+            asks.append(("revenue by day", "/api/v2/metrics/revenue/segmentize", daily))
             results = {}
             with server(env, workers=1) as port:
                 for label, path, params in asks:
                     url = f"http://127.0.0.1:{port}{path}?{urllib.parse.urlencode(params)}"
-                    timed_get(url, key)  # warm-up: connection, caches
+                    for _ in range(3):  # warm-up: connection, caches, the first-call costs
+                        timed_get(url, key)
                     times = []
                     for _ in range(args.repeat):
                         if time.monotonic() > deadline:
                             raise TimeoutError("--timeout reached while measuring")
                         times.append(timed_get(url, key))
                     results[label] = {
-                        "median_ms": round(statistics.median(times), 1),
-                        "max_ms": round(max(times), 1),
+                        "p50_ms": round(statistics.median(times), 1),
+                        "p99_ms": round(percentile(times, 0.99), 1),
+                        "requests": len(times),
                     }
-            worst = max(r["median_ms"] for r in results.values())
+            worst_p50 = max(r["p50_ms"] for r in results.values())
+            worst_p99 = max(r["p99_ms"] for r in results.values())
             print(
                 json.dumps(
                     {
                         "origins": args.origins,
                         "seed_s": round(seeded_s, 1),
+                        "compact_s": round(compact_s, 1),
                         "target_ms": TARGET_MS,
-                        "worst_median_ms": worst,
-                        "within_target": worst < TARGET_MS,
+                        "worst_p50_ms": worst_p50,
+                        "worst_p99_ms": worst_p99,
+                        "within_target": worst_p99 < TARGET_MS,
                         "requests": results,
+                        "plans": plans(env, slug, span),
                     },
                     indent=2,
                 )
             )
-            return 0 if worst < TARGET_MS else 1
+            return 0 if worst_p99 < TARGET_MS else 1
     finally:
         if not args.keep:
             drop(args.database_url)

@@ -161,6 +161,7 @@ INSTALLED_APPS = [
     "goodword.offers",
     "goodword.referrals",
     "goodword.rewards",
+    "goodword.metrics",
     "goodword.worker",
     "goodword.webhooks",
     "goodword.observability",

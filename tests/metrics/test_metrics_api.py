@@ -212,7 +212,7 @@ def test_an_unsupported_period_is_400_in_the_contract_words(api, api_site):
             "`campaign_status` must be within ['Disabled', 'Live', 'Scheduled', 'Test']",
         ),
         ({"precision": "x"}, None),
-        ({"campaign_ids[]": "x"}, None),
+        ({"campaign_ids[]": "x"}, "`campaign_ids[].0` must be an integer"),
     ],
 )
 def test_bad_parameters_are_400_naming_them(api, api_site, params, message):

@@ -1,10 +1,13 @@
 """The Metrics API's figures, computed from stored rows with aggregate queries.
 
 Each metric is a ratio of additive measures (or one measure). A measure is one aggregate query
-over an index range `(site, <time column>)`, optionally grouped by UTC day (and channel), so a
-segmented answer costs one query per measure whatever the number of segments: the days are
-summed into segments here. Counts over a day are additive, which is why a rate's numerator
-counts rows of the day of its denominator (offers created that day that were ever shared)."""
+over an index range, optionally grouped by UTC day (and channel), so a segmented answer costs
+one query per measure whatever the number of segments: the days are summed into segments here.
+Purchases and referrals, the tables that grow with a site's orders, are read from their per-day
+totals (`metrics.models.DayTotal`, kept exact by triggers: ADR 0015), at most a few rows per
+day; offers, shares and claims from their rows over `(site, created_at)`. Counts over a day are
+additive, which is why a rate's numerator counts rows of the day of its denominator (offers
+created that day that were ever shared)."""
 
 from __future__ import annotations
 
@@ -21,10 +24,10 @@ from django.db.models.functions import TruncDate
 
 from goodword.campaigns.models import Campaign, CampaignStatus
 from goodword.core.errors import DomainError, ValidationFailed
+from goodword.metrics.models import PURCHASE, REFERRAL, DayTotal
 from goodword.metrics.periods import DateRange, Segment, segments
 from goodword.offers.models import AdvocateOffer, Claim, Share
-from goodword.origins.models import Origin, OriginType
-from goodword.referrals.models import Referral, ReferralStatus
+from goodword.referrals.models import ReferralStatus
 
 MAX_TAG_SEGMENTS = 20
 
@@ -48,15 +51,19 @@ class Measure:
     dated_by: str
     value: Callable[[], Any]
     channel: str | None = None
+    # True when `dated_by` is already a UTC day (the per-day totals), not a time.
+    daily: bool = False
+
+
+def _totals(site_id: int, kind: str, span: DateRange) -> QuerySet[Any]:
+    return DayTotal.objects.filter(
+        site_id=site_id, kind=kind, day__gte=span.start, day__lte=span.end
+    )
 
 
 def _origins(site_id: int, span: DateRange, f: Filters) -> QuerySet[Any]:
-    rows = Origin.objects.filter(
-        site_id=site_id,
-        type=OriginType.PURCHASE,
-        occurred_at__gte=span.start_at,
-        occurred_at__lt=span.end_before,
-    )
+    """Purchase origins that happened in the range, as per-day totals."""
+    rows = _totals(site_id, PURCHASE, span)
     if f.traffic_sources:
         rows = rows.filter(traffic_source__in=f.traffic_sources)
     return rows
@@ -101,15 +108,14 @@ def _claims(site_id: int, span: DateRange, f: Filters) -> QuerySet[Any]:
 
 
 def _referrals(site_id: int, span: DateRange, f: Filters) -> QuerySet[Any]:
-    rows = Referral.objects.filter(
-        site_id=site_id, created_at__gte=span.start_at, created_at__lt=span.end_before
-    ).exclude(status=ReferralStatus.VOIDED)
+    """Referrals made in the range, voided ones left out, as per-day totals."""
+    rows = _totals(site_id, REFERRAL, span).exclude(status=ReferralStatus.VOIDED)
     if f.campaign_ids is not None:
         rows = rows.filter(campaign_id__in=f.campaign_ids)
     if f.exclude_qa_generated:
         rows = rows.filter(qa_generated=False)
     if f.traffic_sources:
-        rows = rows.filter(origin__traffic_source__in=f.traffic_sources)
+        rows = rows.filter(traffic_source__in=f.traffic_sources)
     return rows
 
 
@@ -121,20 +127,24 @@ def _count() -> Any:
     return Count("pk")
 
 
-def _subtotal() -> Any:
-    return Sum("subtotal")
+def _total_count() -> Any:
+    return Sum("count")
+
+
+def _total_amount() -> Any:
+    return Sum("amount")
 
 
 MEASURES: dict[str, Measure] = {
-    "purchases": Measure(_origins, "occurred_at", _count),
-    "revenue": Measure(_origins, "occurred_at", _subtotal),
+    "purchases": Measure(_origins, "day", _total_count, daily=True),
+    "revenue": Measure(_origins, "day", _total_amount, daily=True),
     "offers": Measure(_offers, "created_at", _count),
     "shared_offers": Measure(_shared_offers, "created_at", _count),
     "shares": Measure(_shares, "created_at", _count, channel="channel"),
     "claims": Measure(_claims, "created_at", _count, channel="channel"),
-    "referrals": Measure(_referrals, "created_at", _count),
-    "approved_referrals": Measure(_approved, "created_at", _count),
-    "referred_revenue": Measure(_referrals, "created_at", _subtotal),
+    "referrals": Measure(_referrals, "day", _total_count, daily=True),
+    "approved_referrals": Measure(_approved, "day", _total_count, daily=True),
+    "referred_revenue": Measure(_referrals, "day", _total_amount, daily=True),
 }
 
 
@@ -207,7 +217,9 @@ def _by_day(
     measure: Measure, site_id: int, span: DateRange, f: Filters, by_channel: bool
 ) -> dict[tuple[date, str | None], Decimal]:
     keys = ["day"]
-    rows = measure.rows(site_id, span, f).annotate(day=TruncDate(measure.dated_by, tzinfo=UTC))
+    rows = measure.rows(site_id, span, f)
+    if not measure.daily:
+        rows = rows.annotate(day=TruncDate(measure.dated_by, tzinfo=UTC))
     if by_channel and measure.channel:
         keys.append(measure.channel)
     grouped = rows.order_by().values(*keys).annotate(v=measure.value())

@@ -47,7 +47,30 @@ class Worker:
             concurrency = 8 if is_postgres() else 1
         self.concurrency = max(1, concurrency)
         self._pool: ThreadPoolExecutor | None = None
+        self._last_periodic: dict[str, float] = {}
         load_handlers()
+
+    def run_periodic(self) -> None:
+        """The periodic housekeeping that is due; one that fails is logged and tried next time."""
+        clock = time.monotonic()
+        for name, (every, fn) in queue.PERIODIC.items():
+            last = self._last_periodic.get(name)
+            if last is not None and clock - last < every:
+                continue
+            self._last_periodic[name] = clock
+            started = time.perf_counter()
+            try:
+                result = fn()
+            except Exception as exc:  # housekeeping must not stop the worker
+                log.exception("periodic task failed name=%s", name)
+                _event("periodic_failed", name=name, error=f"{type(exc).__name__}: {exc}")
+                continue
+            _event(
+                "periodic",
+                name=name,
+                result=result,
+                ms=round((time.perf_counter() - started) * 1000, 1),
+            )
 
     def _run_concurrent(self, jobs: list[queue.Claimed]) -> dict[str, int]:
         """Own-transaction jobs, up to `concurrency` at once. A stop gives back those not
@@ -120,6 +143,7 @@ class Worker:
                 self.stopping.wait(max(self.poll, 1.0))
                 continue
             total += done
+            self.run_periodic()
             if claimed == 0:
                 if once:
                     break

@@ -250,6 +250,20 @@ HANDLERS: dict[str, Handler] = {}
 OWN_TRANSACTION: set[str] = set()
 
 
+# Housekeeping that is no job of any row: each runs in the worker loop every `every` seconds
+# (or less often when the worker is busy), in its own transactions. Registered by an app's
+# `jobs` module like the handlers.
+PERIODIC: dict[str, tuple[float, Callable[[], object]]] = {}
+
+
+def periodic(name: str, *, every: float) -> Callable[[Callable[[], object]], Callable[[], object]]:
+    def register(fn: Callable[[], object]) -> Callable[[], object]:
+        PERIODIC[name] = (every, fn)
+        return fn
+
+    return register
+
+
 def handler(kind: str, *, own_transaction: bool = False) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         HANDLERS[kind] = fn

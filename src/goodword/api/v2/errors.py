@@ -24,6 +24,11 @@ def _field_loc(loc: tuple[Any, ...] | list[Any]) -> tuple[Any, ...]:
     parts = tuple(loc)
     if parts[:1] in (("body",), ("query",), ("path",)):
         parts = parts[2:] if parts[0] == "body" else parts[1:]
+    # Query parameters declared as one schema (`params: Query[Schema]`) come as
+    # ("<param name>", "<field>", ...) for a list's items: query parameters are flat, so two
+    # names in a row are the schema's name, then the field's.
+    if loc[:1] == ("query",) and len(parts) > 1 and all(isinstance(p, str) for p in parts[:2]):
+        parts = parts[1:]
     return parts
 
 
