@@ -232,6 +232,33 @@ class FollowUp:
     payload: dict[str, Any]
 
 
+def origin_columns(*, site: SiteRef, data: OriginData, stamp: datetime) -> dict[str, Any]:
+    """A new origin's stored values (by attribute name, the person aside), for one origin
+    (`origin_create`) and for many (`origins_create_many`) alike."""
+    return {
+        "site_id": site.id,
+        "type": data.type,
+        "order_number": data.order_number,
+        "event_category": data.event_category,
+        "event_number": data.event_number,
+        "email": data.person.email,
+        "customer_id": data.person.customer_id,
+        "subtotal": data.subtotal,
+        "currency": data.currency or site.currency,
+        "coupon_codes": data.coupon_codes,
+        "items": data.items,
+        "shipping_address": data.shipping_address,
+        "shipping_zip": data.shipping_zip,
+        "ip_address": data.ip_address,
+        "uuid": data.uuid,
+        **{name: getattr(data, name) for name in TRACKING_FIELDS},
+        "campaign_tags": data.campaign_tags,
+        "occurred_at": data.occurred_at or stamp,
+        "fingerprint": fingerprint(data.sent),
+        "created_at": stamp,
+    }
+
+
 def origin_create(
     *, site: SiteRef, data: OriginData, follow_up: FollowUp | None = None
 ) -> OriginResult:
@@ -242,29 +269,7 @@ def origin_create(
     Concurrent duplicates meet at the unique index: the loser's INSERT waits for the winner's
     commit, inserts nothing, and the loser then reads the winner's row.
     """
-    stamp = now()
-    origin = Origin(
-        site_id=site.id,
-        type=data.type,
-        order_number=data.order_number,
-        event_category=data.event_category,
-        event_number=data.event_number,
-        email=data.person.email,
-        customer_id=data.person.customer_id,
-        subtotal=data.subtotal,
-        currency=data.currency or site.currency,
-        coupon_codes=data.coupon_codes,
-        items=data.items,
-        shipping_address=data.shipping_address,
-        shipping_zip=data.shipping_zip,
-        ip_address=data.ip_address,
-        uuid=data.uuid,
-        **{name: getattr(data, name) for name in TRACKING_FIELDS},
-        campaign_tags=data.campaign_tags,
-        occurred_at=data.occurred_at or stamp,
-        fingerprint=fingerprint(data.sent),
-        created_at=stamp,
-    )
+    origin = Origin(**origin_columns(site=site, data=data, stamp=now()))
     if is_postgres():
         origin_id, person_id = _insert_postgres(origin, data.person, follow_up)
     else:
