@@ -31,10 +31,10 @@ from goodword.core.db import fetch
 from goodword.core.errors import DomainError
 from goodword.origins.models import Origin, OriginType
 from goodword.origins.services import (
-    _PERSON_UPDATABLE,
+    PERSON_UPDATABLE,
     FollowUp,
     OriginData,
-    _duplicate_error,
+    duplicate_error,
     origin_columns,
 )
 from goodword.people.models import Person
@@ -74,21 +74,21 @@ _STORED: dict[str, str] = {
 
 # (2) People: every row as sent, folded per email; the changed ones come back from the upsert,
 # the unchanged ones from the table (the statement's snapshot has them, not what it inserts).
-_PERSON_TYPES = ", ".join(f"{c} varchar" for c in _PERSON_UPDATABLE)
+_PERSON_TYPES = ", ".join(f"{c} varchar" for c in PERSON_UPDATABLE)
 _PERSON_CHANGED = " OR ".join(
-    f"p.{c} IS DISTINCT FROM COALESCE(EXCLUDED.{c}, p.{c})" for c in _PERSON_UPDATABLE
+    f"p.{c} IS DISTINCT FROM COALESCE(EXCLUDED.{c}, p.{c})" for c in PERSON_UPDATABLE
 )
 _PEOPLE = f"""
 WITH r AS (
   SELECT * FROM jsonb_to_recordset(%s::jsonb)
     AS r(email varchar, {_PERSON_TYPES}, custom_properties jsonb)
 ), up AS (
-  INSERT INTO {_P} AS p (site_id, email, {", ".join(_PERSON_UPDATABLE)}, custom_properties,
+  INSERT INTO {_P} AS p (site_id, email, {", ".join(PERSON_UPDATABLE)}, custom_properties,
                         created_at, updated_at)
-  SELECT %s, email, {", ".join(_PERSON_UPDATABLE)}, custom_properties, %s, %s
+  SELECT %s, email, {", ".join(PERSON_UPDATABLE)}, custom_properties, %s, %s
   FROM r ORDER BY email
   ON CONFLICT (site_id, email) DO UPDATE SET
-    {", ".join(f"{c} = COALESCE(EXCLUDED.{c}, p.{c})" for c in _PERSON_UPDATABLE)},
+    {", ".join(f"{c} = COALESCE(EXCLUDED.{c}, p.{c})" for c in PERSON_UPDATABLE)},
     custom_properties = p.custom_properties || EXCLUDED.custom_properties,
     updated_at = EXCLUDED.updated_at
   WHERE {_PERSON_CHANGED}
@@ -165,7 +165,7 @@ def origins_create_many(
                 known[key] = values["fingerprint"]
                 new.append(i)
             elif seen != values["fingerprint"]:
-                outcomes[i] = _duplicate_error(kind)
+                outcomes[i] = duplicate_error(kind)
     if not new:
         return outcomes
     people = _people_upsert(site_id=site.id, stamp=stamp, rows=[origins[i].data for i in new])
@@ -217,7 +217,7 @@ def _people_upsert(*, site_id: int, stamp: datetime, rows: list[OriginData]) -> 
     for data in rows:
         person = data.person
         into = folded.setdefault(person.email, {"email": person.email, "custom_properties": {}})
-        for name in _PERSON_UPDATABLE:
+        for name in PERSON_UPDATABLE:
             value = getattr(person, name)
             if value is not None:
                 into[name] = value
