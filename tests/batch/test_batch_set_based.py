@@ -17,6 +17,7 @@ from goodword.worker.models import Job
 from tests.batch.support import PURCHASES_URL, post_batch, purchase, row_errors, the_batch
 from tests.conftest import ApiClient, postgres_only
 from tests.factories import SiteFactory, make_key
+from tests.helpers import DUPLICATE_PURCHASE
 from tests.referrals.program import PURCHASE_URL, build_program
 from tests.roundtrips import listing, statements
 
@@ -209,3 +210,26 @@ def test_a_chunk_costs_the_same_statements_for_3_rows_and_for_500(frozen_now):
     assert len(small) == SET_STATEMENTS, listing(small)
     assert len(large) == SET_STATEMENTS, listing(large)
     assert Origin.objects.filter(site=site).count() == 504
+
+
+def test_an_origin_stored_meanwhile_by_another_writer_sends_the_chunk_row_by_row(monkeypatch):
+    # given a purchase stored through the single endpoint that the chunk's look-up does not see,
+    # as when another writer commits it between the look-up and the chunk's insert
+    site, api = shop("raced")
+    stored = purchase("R-1", subtotal=5, first_name="First")
+    response = api.post(PURCHASE_URL, {"site_slug": site.slug, "data": stored})
+    assert response.status_code in (200, 201), response.content
+    monkeypatch.setattr("goodword.origins.bulk._stored_fingerprints", lambda **kwargs: {})
+
+    # when a batch repeats it with other data among new rows
+    rows = [purchase("R-0"), purchase("R-1", subtotal=6, first_name="Second"), purchase("R-2")]
+    batch = the_batch(post_batch(api, PURCHASES_URL, site.slug, rows))
+    assert run_batch_jobs() == 1
+
+    # then the chunk went row by row: that row is the single endpoint's duplicate error and
+    # changed nothing, the others are stored once
+    assert row_errors(batch) == [(1, DUPLICATE_PURCHASE)]
+    numbers = sorted(Origin.objects.filter(site=site).values_list("order_number", flat=True))
+    assert numbers == ["R-0", "R-1", "R-2"]
+    assert Origin.objects.get(site=site, order_number="R-1").subtotal == 5
+    assert Person.objects.get(site=site, email="r-1@buyers.example.org").first_name == "First"
