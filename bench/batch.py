@@ -7,7 +7,8 @@ then starts `goodword worker` (one process, or --worker-processes) and times it 
 is finished (bounded by --timeout; the time includes the worker's start-up). Prints the
 requests' time, the worker's rows/s and the workers' CPU time per row (user + system, read from
 /proc between the first rows accounted for and the last, so start-up is left out; unlike rows/s
-it does not depend on what else the machine runs) as JSON.
+it does not depend on what else the machine runs) and the CPU time per row of the PostgreSQL
+server processes serving the workers (same machine only) as JSON.
 """
 
 from __future__ import annotations
@@ -87,6 +88,18 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / ticks
 
 
+def worker_backends(database_url: str) -> list[int]:
+    """The server processes of the database's other client connections (the workers')."""
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
@@ -128,15 +141,20 @@ def main() -> int:
             deadline = started + args.timeout
             pids = [w.pid for w in workers]
             first: tuple[int, float] | None = None
+            backends: list[int] = []
+            db_first = 0.0
             while True:
                 left, done = unfinished(args.database_url, slug)
                 if first is None and done > 0:
                     first = (done, cpu_seconds(pids))
+                    backends = worker_backends(args.database_url)
+                    db_first = cpu_seconds(backends)
                 if left == 0 or time.perf_counter() > deadline:
                     break
                 time.sleep(0.1)
             work_seconds = time.perf_counter() - started
             last_cpu = cpu_seconds(pids)
+            db_last = cpu_seconds(backends)
         finally:
             for worker in workers:
                 worker.terminate()
@@ -155,7 +173,9 @@ def main() -> int:
         "worker_rows_per_second": round(done / work_seconds),
     }
     if first is not None and done > first[0]:
-        report["worker_cpu_ms_per_row"] = round(1000 * (last_cpu - first[1]) / (done - first[0]), 4)
+        rows_timed = done - first[0]
+        report["worker_cpu_ms_per_row"] = round(1000 * (last_cpu - first[1]) / rows_timed, 4)
+        report["postgres_cpu_ms_per_row"] = round(1000 * (db_last - db_first) / rows_timed, 4)
     print(json.dumps(report, indent=2))
     return 0 if left == 0 else 1
 
