@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -126,7 +126,7 @@ class NewOrigin:
 
 
 def _json_value(value: Any) -> Any:
-    if isinstance(value, datetime):
+    if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, Decimal | UUID):
         return str(value)
@@ -146,6 +146,8 @@ def origins_create_many(
     `origin_create` one by one would have done: None when it is stored or repeats a stored
     origin with the same data, `duplicate_origin` when it repeats one with other data (then
     nothing of it is stored). Call inside a transaction; BulkConflict: see the module."""
+    if not origins:
+        return []
     stamp = now()
     columns = [origin_columns(site=site, data=o.data, stamp=stamp) for o in origins]
     outcomes: list[DomainError | None] = [None] * len(origins)
