@@ -291,6 +291,12 @@ def page(runs: list[Run], info: dict[str, str], load: tuple[str, str], quick: bo
             "≥ 5,000 /s",
         ),
         (
+            "batch ingest, worker CPU per row (user + system)",
+            _fmt(_get(by.get("batch"), "worker_cpu_ms_per_row"), " ms"),
+            "PostgreSQL " + _fmt(_get(by.get("batch"), "postgres_cpu_ms_per_row"), " ms"),
+            "-",
+        ),
+        (
             "webhook deliveries, one worker, /s",
             _fmt(_get(web, "deliveries_per_second_one_worker")),
             "ratio to target " + _ratio(_get(web, "deliveries_per_second_one_worker"), 1000),

@@ -5,7 +5,10 @@
 Starts `goodword serve`, posts the purchases in batches over loopback (timing the requests),
 then starts `goodword worker` (one process, or --worker-processes) and times it until every batch
 is finished (bounded by --timeout; the time includes the worker's start-up). Prints the
-requests' time and the worker's rows/s as JSON.
+requests' time, the worker's rows/s and the workers' CPU time per row (user + system, read from
+/proc between the first rows accounted for and the last, so start-up is left out; unlike rows/s
+it does not depend on what else the machine runs) and the CPU time per row of the PostgreSQL
+server processes serving the workers (same machine only) as JSON.
 """
 
 from __future__ import annotations
@@ -74,6 +77,29 @@ def unfinished(database_url: str, slug: str) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def worker_backends(database_url: str) -> list[int]:
+    """The server processes of the database's other client connections (the workers')."""
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
@@ -113,12 +139,22 @@ def main() -> int:
         try:
             started = time.perf_counter()
             deadline = started + args.timeout
+            pids = [w.pid for w in workers]
+            first: tuple[int, float] | None = None
+            backends: list[int] = []
+            db_first = 0.0
             while True:
                 left, done = unfinished(args.database_url, slug)
+                if first is None and done > 0:
+                    first = (done, cpu_seconds(pids))
+                    backends = worker_backends(args.database_url)
+                    db_first = cpu_seconds(backends)
                 if left == 0 or time.perf_counter() > deadline:
                     break
                 time.sleep(0.1)
             work_seconds = time.perf_counter() - started
+            last_cpu = cpu_seconds(pids)
+            db_last = cpu_seconds(backends)
         finally:
             for worker in workers:
                 worker.terminate()
@@ -136,6 +172,10 @@ def main() -> int:
         "timed_out": left != 0,
         "worker_rows_per_second": round(done / work_seconds),
     }
+    if first is not None and done > first[0]:
+        rows_timed = done - first[0]
+        report["worker_cpu_ms_per_row"] = round(1000 * (last_cpu - first[1]) / rows_timed, 4)
+        report["postgres_cpu_ms_per_row"] = round(1000 * (db_last - db_first) / rows_timed, 4)
     print(json.dumps(report, indent=2))
     return 0 if left == 0 else 1
 

@@ -182,19 +182,27 @@ def test_a_worker_failing_mid_batch_leaves_no_duplicate_and_no_row_behind(api_si
     rows = [{"email": f"m{i}@example.org"} for i in range(4)] + [{"email": "bad"}]
     batch = the_batch(post_batch(queued, MEMBERS_URL, api_site.slug, rows))
 
-    # and a worker that dies after storing the first row of the second chunk
+    # and a worker that dies while storing the second chunk: row by row (SQLite) after its
+    # first row, set-based (PostgreSQL) after validating it
     import goodword.origins.jobs as jobs
 
-    real = jobs.origin_ingest
-    calls = {"n": 0}
+    real, real_many = jobs.origin_ingest, jobs.origin_ingest_many
+    calls = {"one": 0, "many": 0}
 
     def failing(**kwargs):
-        calls["n"] += 1
-        if calls["n"] == 4:
+        calls["one"] += 1
+        if calls["one"] == 4:
             raise RuntimeError("worker died")
         return real(**kwargs)
 
+    def failing_many(**kwargs):
+        calls["many"] += 1
+        if calls["many"] == 2:
+            raise RuntimeError("worker died")
+        return real_many(**kwargs)
+
     monkeypatch.setattr(jobs, "origin_ingest", failing)
+    monkeypatch.setattr(jobs, "origin_ingest_many", failing_many)
 
     # when it works through the batch
     drain()
@@ -211,6 +219,7 @@ def test_a_worker_failing_mid_batch_leaves_no_duplicate_and_no_row_behind(api_si
 
     # when the worker runs it again, healthy, once it is due
     monkeypatch.setattr(jobs, "origin_ingest", real)
+    monkeypatch.setattr(jobs, "origin_ingest_many", real_many)
     Job.objects.update(run_after=job.created_at)
     drain()
 

@@ -13,12 +13,16 @@ the same place for every caller:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
 from django.db import transaction
 
 from goodword.campaigns.program import program_for
+from goodword.core.db import is_postgres
+from goodword.core.errors import DomainError
 from goodword.offers.services import OfferView, offer_for_origin, validate_channels
+from goodword.origins.bulk import NewOrigin, origins_create_many
 from goodword.origins.models import ATTRIBUTE, TRACKING_FIELDS, Origin, OriginType
 from goodword.origins.schemas import EventData, PersonFields, PurchaseData
 from goodword.origins.services import FollowUp, OriginData, PersonData, origin_create
@@ -54,11 +58,8 @@ def origin_ingest(
     """Store one validated origin and do what follows from it (see the module). `current_ip` is
     the caller's address, which `ip_address: "current"` stands for. DomainError when the data
     is refused (a wrong sharing channel, a duplicate with other data); then nothing is stored."""
-    channels = validate_channels(data.sharing_channels)
-    origin_data = origin_data_from(kind=kind, data=data, current_ip=current_ip)
-    follow_up = None
-    if kind != OriginType.AFFILIATE_MEMBER and program_for(site.id).campaigns:
-        follow_up = FollowUp(ATTRIBUTE, {"phone": origin_data.person.phone_number})
+    origin_data, channels = origin_prepare(kind=kind, data=data, current_ip=current_ip)
+    follow_up = _follow_up(site=site, kind=kind, data=origin_data)
     if kind == OriginType.EVENT and site_subscribes(site_id=site.id, hook_type=EVENT_HOOK):
         # The webhook commits with the origin; without a subscription (asked of a cached
         # snapshot) the write stays one statement.
@@ -77,6 +78,48 @@ def origin_ingest(
             sharing_channels=channels,
         )
     return Ingested(origin=result.origin, offer=offer, channels=channels)
+
+
+def origin_prepare(
+    *, kind: str, data: PersonFields, current_ip: str | None
+) -> tuple[OriginData, list[str]]:
+    """Validated data as the origin to store and the sharing channels asked for; the checks
+    beyond the schema (the channels) happen here, for one origin and for a batch row alike.
+    ValidationFailed with the API's sentence otherwise."""
+    channels = validate_channels(data.sharing_channels)
+    return origin_data_from(kind=kind, data=data, current_ip=current_ip), channels
+
+
+def _follow_up(*, site: SiteRef, kind: str, data: OriginData) -> FollowUp | None:
+    if kind != OriginType.AFFILIATE_MEMBER and program_for(site.id).campaigns:
+        return FollowUp(ATTRIBUTE, {"phone": data.person.phone_number})
+    return None
+
+
+def origin_ingest_many_fits(*, site: SiteRef, kind: str, with_offer: bool) -> bool:
+    """Whether `origin_ingest_many` does for these origins all that `origin_ingest` would:
+    on PostgreSQL, without offers to make and without event webhooks to send (those are made
+    per origin, so such a batch goes row by row)."""
+    if not is_postgres() or with_offer:
+        return False
+    return not (kind == OriginType.EVENT and site_subscribes(site_id=site.id, hook_type=EVENT_HOOK))
+
+
+def origin_ingest_many(
+    *, site: SiteRef, kind: str, origins: Sequence[OriginData]
+) -> list[DomainError | None]:
+    """Store many prepared origins of one kind at once, each with what `origin_ingest` would
+    do for it (its attribution job), when `origin_ingest_many_fits`. For each origin: None
+    when stored (or an equal repeat), else the DomainError `origin_ingest` would raise (nothing
+    of it is stored). BulkConflict: a concurrent writer got in between, go row by row."""
+    return origins_create_many(
+        site=site,
+        kind=kind,
+        origins=[
+            NewOrigin(data=data, follow_up=_follow_up(site=site, kind=kind, data=data))
+            for data in origins
+        ],
+    )
 
 
 def origin_data_from(*, kind: str, data: PersonFields, current_ip: str | None) -> OriginData:

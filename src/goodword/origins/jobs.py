@@ -7,6 +7,12 @@ campaigns, the event webhook and, when the batch asked for it, the advocate offe
 the single endpoint would refuse (invalid, or a duplicate with other data) is recorded as an
 OriginBatchError instead.
 
+On PostgreSQL, a chunk without offers to make or event webhooks to send is stored set-based
+(ADR 0015): every row validated first, exactly as above, then the valid rows stored together by
+`origin_ingest_many` in a fixed number of statements, with the same answers row for row. If the
+database refuses any of it (a value validation let through) or a concurrent writer got in
+between, the chunk runs again row by row, so only the bad row is recorded.
+
 One chunk is one transaction (the job runner's): its origins, its errors, the batch's counters
 and the chunk's deletion commit together, so a worker that dies mid-chunk leaves the chunk and
 its job to be run again from scratch, and a chunk already recorded is never run twice. That is
@@ -23,19 +29,56 @@ from django.db import transaction
 from goodword.core.db import ROW_ERRORS
 from goodword.core.errors import DomainError
 from goodword.origins.batches import BATCH_JOB, RowError, origin_batch_record
-from goodword.origins.intake import origin_ingest
+from goodword.origins.bulk import BulkConflict
+from goodword.origins.intake import (
+    origin_ingest,
+    origin_ingest_many,
+    origin_ingest_many_fits,
+    origin_prepare,
+)
 from goodword.origins.models import OriginBatch, OriginBatchChunk
 from goodword.origins.schemas import origin_data_validate
+from goodword.origins.services import OriginData
 from goodword.sites.auth import SiteRef, site_ref
 from goodword.worker import queue
 
 log = logging.getLogger("goodword.origins")
+# What sends a chunk's fast path back to one row at a time.
+_FALL_BACK: tuple[type[Exception], ...] = (*ROW_ERRORS, BulkConflict)
 
 
 class _RowRefused(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+def _store_set(
+    site: SiteRef, batch: OriginBatch, chunk: OriginBatchChunk
+) -> tuple[int, list[RowError]]:
+    """The chunk's rows validated one by one and the valid ones stored together."""
+    errors: list[RowError] = []
+    valid: list[tuple[int, Any, OriginData]] = []
+    for offset, row in enumerate(chunk.rows):
+        index = chunk.first_row + offset
+        try:
+            data = origin_data_validate(kind=batch.type, data=row)
+            prepared, _channels = origin_prepare(
+                kind=batch.type, data=data, current_ip=batch.client_ip
+            )
+        except DomainError as exc:
+            errors.append(RowError(index=index, message=exc.message, data=row))
+        else:
+            valid.append((index, row, prepared))
+    outcomes = origin_ingest_many(site=site, kind=batch.type, origins=[v[2] for v in valid])
+    stored = 0
+    for (index, row, _data), refused in zip(valid, outcomes, strict=True):
+        if refused is None:
+            stored += 1
+        else:
+            errors.append(RowError(index=index, message=refused.message, data=row))
+    errors.sort(key=lambda e: e.index)
+    return stored, errors
 
 
 def _store_row(site: SiteRef, batch: OriginBatch, row: Any) -> None:
@@ -93,12 +136,17 @@ def process_batch_chunk(job: queue.Claimed) -> None:
     batch = chunk.batch
     site = site_ref(batch.site_id)
     try:
-        # Fast path: the whole chunk under one savepoint, no per-row round trips.
+        # Fast path: the whole chunk under one savepoint; set-based where it fits, else one
+        # row after another with no per-row savepoint.
         with transaction.atomic():
-            stored, errors = _store_rows(site, batch, chunk, one_by_one=False)
-    except ROW_ERRORS:
-        # A row the database refused (whichever cursor raised it) aborted the chunk: again,
-        # each row under its own savepoint, so that one row is recorded as failed and the
-        # others are stored.
+            if origin_ingest_many_fits(site=site, kind=batch.type, with_offer=batch.create_offers):
+                stored, errors = _store_set(site, batch, chunk)
+            else:
+                stored, errors = _store_rows(site, batch, chunk, one_by_one=False)
+    except _FALL_BACK as exc:
+        # A row the database refused (whichever cursor raised it) aborted the chunk, or a
+        # concurrent writer stored one of its origins meanwhile: again, each row under its own
+        # savepoint, so that one row is recorded as failed and the others are stored.
+        log.info("batch %s chunk %s goes row by row: %s", batch.pk, chunk.pk, exc)
         stored, errors = _store_rows(site, batch, chunk, one_by_one=True)
     origin_batch_record(chunk=chunk, stored=stored, errors=errors)

@@ -81,7 +81,8 @@ def fingerprint(sent: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-_PERSON_UPDATABLE = ("first_name", "last_name", "username", "customer_id", "phone_number")
+# The person fields an origin may set (a value sent overwrites, one not sent keeps).
+PERSON_UPDATABLE = ("first_name", "last_name", "username", "customer_id", "phone_number")
 
 # Origin columns written on insert (all concrete fields but the key), in model order.
 _ORIGIN_FIELDS = [f for f in Origin._meta.concrete_fields if not f.primary_key]
@@ -132,18 +133,18 @@ def _pg_sql(kind: str) -> str:
         else f"%({c})s{'::jsonb' if c in _JSON_COLUMNS else casts.get(c, '')}"
         for c in _ORIGIN_COLUMNS
     )
-    keep = ", ".join(f"{c} = COALESCE(%(p_{c})s, {c})" for c in _PERSON_UPDATABLE)
+    keep = ", ".join(f"{c} = COALESCE(%(p_{c})s, {c})" for c in PERSON_UPDATABLE)
     # A returning customer usually sends what we already have: then the row is not rewritten.
     changed = " OR ".join(
-        f"{c} IS DISTINCT FROM COALESCE(%(p_{c})s, {c})" for c in _PERSON_UPDATABLE
+        f"{c} IS DISTINCT FROM COALESCE(%(p_{c})s, {c})" for c in PERSON_UPDATABLE
     )
     return f"""
 WITH existing AS (
   SELECT id FROM {_O} WHERE {match}
 ), ins_p AS (
-  INSERT INTO {_P} (site_id, email, {", ".join(_PERSON_UPDATABLE)}, custom_properties,
+  INSERT INTO {_P} (site_id, email, {", ".join(PERSON_UPDATABLE)}, custom_properties,
                     created_at, updated_at)
-  SELECT %(site_id)s, %(email)s, {", ".join(f"%(p_{c})s" for c in _PERSON_UPDATABLE)},
+  SELECT %(site_id)s, %(email)s, {", ".join(f"%(p_{c})s" for c in PERSON_UPDATABLE)},
          %(p_custom)s::jsonb, %(created_at)s, %(created_at)s
   WHERE NOT EXISTS (SELECT 1 FROM existing)
   ON CONFLICT (site_id, email) DO NOTHING
@@ -174,11 +175,11 @@ SELECT (SELECT id FROM o), (SELECT id FROM ins_p), (SELECT id FROM p), (SELECT c
 
 
 def _sqlite_person_sql() -> str:
-    cols = ", ".join(_PERSON_UPDATABLE)
-    keep = ", ".join(f"{c} = COALESCE(excluded.{c}, {_P}.{c})" for c in _PERSON_UPDATABLE)
+    cols = ", ".join(PERSON_UPDATABLE)
+    keep = ", ".join(f"{c} = COALESCE(excluded.{c}, {_P}.{c})" for c in PERSON_UPDATABLE)
     return (
         f"INSERT INTO {_P} (site_id, email, {cols}, custom_properties, created_at, updated_at) "
-        f"VALUES (%s, %s, {', '.join(['%s'] * len(_PERSON_UPDATABLE))}, %s, %s, %s) "
+        f"VALUES (%s, %s, {', '.join(['%s'] * len(PERSON_UPDATABLE))}, %s, %s, %s) "
         f"ON CONFLICT (site_id, email) DO UPDATE SET {keep}, "
         f"updated_at = excluded.updated_at RETURNING id, custom_properties"
     )
@@ -215,7 +216,7 @@ def _values(origin: Origin) -> dict[str, Any]:
     }
 
 
-def _duplicate_error(kind: str) -> DomainError:
+def duplicate_error(kind: str) -> DomainError:
     number = "event_number" if kind == OriginType.EVENT else "order_number"
     return DomainError(
         "duplicate_origin",
@@ -232,6 +233,33 @@ class FollowUp:
     payload: dict[str, Any]
 
 
+def origin_columns(*, site: SiteRef, data: OriginData, stamp: datetime) -> dict[str, Any]:
+    """A new origin's stored values (by attribute name, the person aside), for one origin
+    (`origin_create`) and for many (`origins_create_many`) alike."""
+    return {
+        "site_id": site.id,
+        "type": data.type,
+        "order_number": data.order_number,
+        "event_category": data.event_category,
+        "event_number": data.event_number,
+        "email": data.person.email,
+        "customer_id": data.person.customer_id,
+        "subtotal": data.subtotal,
+        "currency": data.currency or site.currency,
+        "coupon_codes": data.coupon_codes,
+        "items": data.items,
+        "shipping_address": data.shipping_address,
+        "shipping_zip": data.shipping_zip,
+        "ip_address": data.ip_address,
+        "uuid": data.uuid,
+        **{name: getattr(data, name) for name in TRACKING_FIELDS},
+        "campaign_tags": data.campaign_tags,
+        "occurred_at": data.occurred_at or stamp,
+        "fingerprint": fingerprint(data.sent),
+        "created_at": stamp,
+    }
+
+
 def origin_create(
     *, site: SiteRef, data: OriginData, follow_up: FollowUp | None = None
 ) -> OriginResult:
@@ -242,29 +270,7 @@ def origin_create(
     Concurrent duplicates meet at the unique index: the loser's INSERT waits for the winner's
     commit, inserts nothing, and the loser then reads the winner's row.
     """
-    stamp = now()
-    origin = Origin(
-        site_id=site.id,
-        type=data.type,
-        order_number=data.order_number,
-        event_category=data.event_category,
-        event_number=data.event_number,
-        email=data.person.email,
-        customer_id=data.person.customer_id,
-        subtotal=data.subtotal,
-        currency=data.currency or site.currency,
-        coupon_codes=data.coupon_codes,
-        items=data.items,
-        shipping_address=data.shipping_address,
-        shipping_zip=data.shipping_zip,
-        ip_address=data.ip_address,
-        uuid=data.uuid,
-        **{name: getattr(data, name) for name in TRACKING_FIELDS},
-        campaign_tags=data.campaign_tags,
-        occurred_at=data.occurred_at or stamp,
-        fingerprint=fingerprint(data.sent),
-        created_at=stamp,
-    )
+    origin = Origin(**origin_columns(site=site, data=data, stamp=now()))
     if is_postgres():
         origin_id, person_id = _insert_postgres(origin, data.person, follow_up)
     else:
@@ -277,7 +283,7 @@ def origin_create(
     if existing is None:  # pragma: no cover - _insert_* retry until one of the two exists
         raise RuntimeError("origin neither inserted nor found")
     if existing.fingerprint != origin.fingerprint:
-        raise _duplicate_error(data.type)
+        raise duplicate_error(data.type)
     return OriginResult(origin=existing, created=False)
 
 
@@ -295,7 +301,7 @@ def _insert_postgres(
         job_payload=Jsonb(follow_up.payload if follow_up else {}),
         email=person.email,
         p_custom=Jsonb(person.custom_properties or {}),
-        **{f"p_{c}": getattr(person, c) for c in _PERSON_UPDATABLE},
+        **{f"p_{c}": getattr(person, c) for c in PERSON_UPDATABLE},
     )
     sql = _sql("pg", origin.type)
     connection.ensure_connection()
@@ -330,7 +336,7 @@ def _insert_generic(
     person_params = [
         origin.site_id,
         person.email,
-        *(getattr(person, c) for c in _PERSON_UPDATABLE),
+        *(getattr(person, c) for c in PERSON_UPDATABLE),
         json.dumps(person.custom_properties or {}),
         stamp,
         stamp,
