@@ -40,8 +40,8 @@ from goodword.core.validators import EARLIEST_DATE
 from goodword.wsgi import application
 from tests.conftest import CONTRACT_DIR, load_contract
 
-MAX_EXAMPLES = 15  # per operation and generation mode, on our description
-CONTRACT_EXAMPLES = 10  # per operation and generation mode, on Talkable's
+MAX_EXAMPLES = 10  # per operation and generation mode, on our description
+CONTRACT_EXAMPLES = 6  # per operation and generation mode, on Talkable's
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 # Talkable answers a record that does not exist with 400 (ENGINE.md, errata), so a schema-valid
 # request naming a random record may get a 400 on the operations that look one up by path; and
