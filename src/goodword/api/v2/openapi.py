@@ -216,7 +216,7 @@ def _operation(method: str, path: str, op: dict[str, Any]) -> None:
         # Without a body it comes in the query string; with one, in the body (see _bodies).
         params.append(_query("site_slug", {"type": "string"}, SITE_SLUG, required=True))
     if path in BATCHES and body is not None:
-        body["content"]["application/json"]["schema"] = _batch_body(BATCHES[path])
+        body["content"]["application/json"]["schema"] = _ref(_batch_name(BATCHES[path]))
     for extra in EXTRA_QUERY.get((method, path), []):
         if extra["name"] not in names:
             params.append(copy.deepcopy(extra))
@@ -237,9 +237,14 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+def _batch_name(data: str) -> str:
+    return data.replace("Data", "BatchBody")
+
+
 def _batch_body(data: str) -> dict[str, Any]:
     """A batch: its rows are origins' data, at least one, at most the configured number."""
     return {
+        "title": _batch_name(data),
         "type": "object",
         "required": ["site_slug", "data"],
         "properties": {
@@ -308,6 +313,9 @@ def _origin_fields(components: dict[str, Any]) -> None:
 def _bodies(schema: dict[str, Any]) -> None:
     components = schema.get("components", {}).get("schemas", {})
     _origin_fields(components)
+    for data in BATCHES.values():
+        components[_batch_name(data)] = _batch_body(data)
+    components.pop("BatchBody", None)  # one per kind instead, each naming its rows
     for (name, field), replacement in BODY_FIELDS.items():
         props = components.get(name, {}).get("properties", {})
         if field in props:
