@@ -274,9 +274,10 @@ def _numbers_as_text(prop: dict[str, Any]) -> None:
         if text.get("minLength"):
             text["pattern"] = r"[^\s\x1c-\x1f\x85]"  # trimmed (str.strip), not blank
         prop["anyOf"] = [text, {"type": "number"}]
-    elif any(branch.get("type") == "string" for branch in prop.get("anyOf", [])):
-        if {"type": "number"} not in prop["anyOf"]:
-            prop["anyOf"].append({"type": "number"})
+    elif any(b.get("type") == "string" for b in prop.get("anyOf", [])) and (
+        {"type": "number"} not in prop["anyOf"]
+    ):
+        prop["anyOf"].append({"type": "number"})
 
 
 def _origin_fields(components: dict[str, Any]) -> None:
