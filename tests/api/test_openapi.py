@@ -21,7 +21,8 @@ def test_every_operation_names_its_site_and_declares_its_errors():
                 s["$ref"] for s in body_schema.get("anyOf", []) if "$ref" in s
             )
             body = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
-            if not path.endswith("/shares/social"):
+            query_site = names.get("site_slug", {}).get("required") is True
+            if not path.endswith("/shares/social") and not query_site:
                 assert "site_slug" in body.get("required", []), (method, path)
         else:
             assert names["site_slug"]["required"] is True, (method, path)
@@ -53,3 +54,32 @@ def test_body_enums_and_formats_are_declared():
         "blocked",
     ]
     assert components["PurchaseData"]["properties"]["email"]["format"] == "email"
+
+
+def test_origin_fields_are_described_as_the_validators_take_them():
+    schema = next(operations())[0]
+    components = schema["components"]["schemas"]
+    purchase = components["PurchaseData"]["properties"]
+    # money that fits the column, as a number or its decimal spelling
+    number, text = purchase["subtotal"]["anyOf"]
+    assert (number["minimum"], number["maximum"]) == (0, 999999999999.99)
+    assert text["pattern"] == r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
+    channel = purchase["sharing_channels"]["anyOf"][0]["items"]
+    assert "email" in channel["not"]["enum"]
+    assert {"type": "number"} in purchase["order_number"]["anyOf"]
+    assert {"type": "number"} not in purchase["email"].get("anyOf", [])
+    # a batch names its rows' kind and takes any object per row (bad rows are recorded)
+    ref = schema["paths"]["/api/v2/origins/batch/events"]["post"]["requestBody"]["content"][
+        "application/json"
+    ]["schema"]["$ref"]
+    rows = components[ref.rsplit("/", 1)[1]]["properties"]["data"]
+    assert rows["minItems"] == 1 and rows["items"]["type"] == "object"
+
+
+def test_query_parameters_follow_the_views():
+    ops = {(method, path): op for _, path, method, op in operations()}
+    rewards = {p["name"]: p for p in ops[("get", "/api/v2/rewards")]["parameters"]}
+    assert rewards["visitor_uuid"]["required"] is True
+    assert rewards["status"]["schema"]["enum"] == ["Paid", "Unpaid", "Voided", "All", ""]
+    claims = {p["name"]: p for p in ops[("post", "/api/v2/offer_claims")]["parameters"]}
+    assert all(claims[n]["required"] for n in ("site_slug", "advocate_email", "friend_email"))
