@@ -63,7 +63,6 @@ def test_a_mixed_batch_stores_every_valid_row_and_records_every_invalid_one(api,
     assert Job.objects.count() == 0
 
 
-
 @pytest.mark.parametrize("url", [PURCHASES_URL, EVENTS_URL, MEMBERS_URL])
 def test_rows_that_are_not_objects_are_recorded_as_their_rows_errors(api, api_site, url):
     # given a batch with one good row among rows that are not objects
@@ -85,6 +84,7 @@ def test_rows_that_are_not_objects_are_recorded_as_their_rows_errors(api, api_si
     ]
     assert (batch.stored, batch.failed) == (1, 4)
     assert batch.finished_at is not None
+
 
 def test_rows_across_chunks_are_all_accounted_for(api, api_site, monkeypatch):
     # given chunks of two rows

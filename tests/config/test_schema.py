@@ -966,7 +966,7 @@ EXACT = [
         ],
         [
             (
-                "site.zz: unknown key (allowed: slug, name, currency, base_url, sticky_advocate, "
+                "site.zz: unknown key (allowed: slug, name, currency, time_zone, base_url, sticky_advocate, "
                 "void_on_refund, claims)"
             ),
             (

@@ -8,7 +8,9 @@ with nothing to do, and a `data` that is missing or no array a batch `refused` w
 `goodword batches SLUG` shows all of them. What is still a 400: a body that is not a JSON (or
 form-encoded) object, since no `data` can be read from it at all, a `create_offers` that is not
 a boolean, since it decides what happens to every row, and more than `settings.BATCH_MAX_ROWS`
-rows (10,000 unless configured), a limit on what one request may make the server keep. The answer carries the batch's id, `{"ok": true, "result":
+rows (10,000 unless configured), a limit on what one request may make the server keep.
+
+The answer carries the batch's id, `{"ok": true, "result":
 {"batch_id": N}}` (the contract's `{"ok": true}` plus a result a Talkable client ignores), and so
 does the `X-Goodword-Batch-Id` header; `goodword batches SLUG --wait N` follows it.
 """

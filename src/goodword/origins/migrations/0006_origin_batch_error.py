@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('origins', '0005_merge_20261130_0239'),
+        ("origins", "0005_merge_20261130_0239"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='originbatch',
-            name='error',
-            field=models.TextField(blank=True, default=''),
+            model_name="originbatch",
+            name="error",
+            field=models.TextField(blank=True, default=""),
         ),
     ]
