@@ -452,16 +452,36 @@ def cmd_site_create(args: argparse.Namespace) -> int:
 
     from goodword.sites.services import site_create
 
-    issued = site_create(slug=args.slug, name=args.name, currency=args.currency)
+    issued = site_create(
+        slug=args.slug, name=args.name, currency=args.currency, time_zone=args.time_zone
+    )
     site = issued.api_key.site
     print_json(
         {
             "site_slug": site.slug,
             "name": site.name,
             "currency": site.currency,
+            "time_zone": site.time_zone,
             "api_key": issued.raw_key,
         }
     )
+    return 0
+
+
+def cmd_site_time_zone(args: argparse.Namespace) -> int:
+    """show or set the zone a site's API answers and webhooks write times in
+
+    Show the site's time zone, or set it (an IANA name such as America/New_York): every
+    timestamp the API returns and every webhook carries is written with its offset. Stored
+    times do not change. `time_zone` in the configuration file sets it too."""
+
+    from goodword.sites.selectors import site_get
+    from goodword.sites.services import site_time_zone_set
+
+    site = site_get(slug=args.slug)
+    if args.zone is not None:
+        site = site_time_zone_set(site=site, time_zone=args.zone)
+    print_json({"site_slug": site.slug, "time_zone": site.time_zone})
     return 0
 
 
@@ -736,6 +756,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("slug", help="the new site's slug, the `site_slug` of API requests")
     p.add_argument("--name", help="display name (default: the slug)")
     p.add_argument("--currency", default="USD", help="ISO 4217 currency (default USD)")
+    p.add_argument(
+        "--time-zone",
+        default="UTC",
+        help="IANA zone the API and webhooks write times in (default UTC)",
+    )
+    p = add_command(site, "time-zone", cmd_site_time_zone)
+    add_slug_argument(p)
+    p.add_argument("zone", nargs="?", help="the new zone, e.g. America/New_York (omit to show)")
     p = add_command(site, "keys", cmd_site_keys)
     add_slug_argument(p)
     group = p.add_mutually_exclusive_group()

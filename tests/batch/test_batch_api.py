@@ -1,10 +1,12 @@
-"""The batch endpoints answer at once, per the contract, and refuse only a body of the wrong
-shape or size: then with a clear 400 and nothing stored."""
+"""The batch endpoints answer at once, per the contract, whatever `data` holds; they refuse only
+a body that is not an object, a `create_offers` that is not a boolean, or too many rows: then
+with a clear 400 and nothing stored."""
 
 from __future__ import annotations
 
 import pytest
 
+from goodword.origins.batches import origin_batch_list
 from goodword.origins.models import Origin, OriginBatch, OriginBatchChunk
 from goodword.worker.models import Job
 from tests.batch.support import EVENTS_URL, MEMBERS_URL, PURCHASES_URL, purchase, the_batch
@@ -68,23 +70,67 @@ def test_rows_are_kept_in_chunks_each_with_its_job(queued, api_site, monkeypatch
 
 
 @pytest.mark.parametrize(
-    ("body", "message"),
+    ("body", "error"),
     [
         ({}, "`data` is required"),
-        ({"data": None}, "`data` must be an array of objects"),
+        ({"data": None}, "`data` is required"),
         ({"data": {"email": "a@b.example"}}, "`data` must be an array of objects"),
-        ({"data": []}, "`data` must not be empty"),
-        ({"data": [{"email": "a@b.example"}, "x"]}, "`data[1]` must be an object"),
-        ({"data": [[]]}, "`data[0]` must be an object"),
-        ({"data": [{}], "create_offers": "maybe"}, "`create_offers` must be true or false"),
+        ({"data": "a@b.example"}, "`data` must be an array of objects"),
+        ({"data": 7}, "`data` must be an array of objects"),
     ],
 )
-def test_a_body_of_the_wrong_shape_is_refused_and_nothing_stored(queued, api_site, body, message):
-    # when the body is not the shape the contract gives
+def test_a_data_that_is_no_array_is_accepted_and_the_batch_refused(queued, api_site, body, error):
+    # when the body's `data` holds no rows that could be read
     response = queued.post(PURCHASES_URL, {"site_slug": api_site.slug, **body})
 
-    # then it is a 400 naming what is wrong, and nothing is kept
-    assert_error(response, 400, message)
+    # then the answer is still the contract's `ok` (it validates asynchronously), and the batch
+    # is kept, finished, with no rows and the reason, for `goodword batches` to show
+    assert response.status_code == 200
+    batch = the_batch(response)
+    assert response.json() == {"ok": True, "result": {"batch_id": batch.pk}}
+    assert (batch.row_count, batch.stored, batch.failed, batch.error) == (0, 0, 0, error)
+    assert batch.finished_at is not None
+    [report] = origin_batch_list(site=api_site.site)
+    assert (report["status"], report["error"], report["pending"]) == ("refused", error, 0)
+    assert OriginBatchChunk.objects.count() == 0
+    assert Job.objects.count() == 0
+    assert Origin.objects.count() == 0
+
+
+def test_an_empty_batch_is_accepted_and_finished_at_once(queued, api_site):
+    # when a batch with no rows is posted
+    response = queued.post(PURCHASES_URL, {"site_slug": api_site.slug, "data": []})
+
+    # then it is accepted and finished with nothing to do: no chunk, no job, no error
+    assert response.status_code == 200
+    batch = the_batch(response)
+    assert (batch.row_count, batch.error) == (0, "")
+    [report] = origin_batch_list(site=api_site.site)
+    assert (report["status"], report["error"], report["rows"]) == ("finished", None, 0)
+    assert report["finished_at"] is not None
+    assert Job.objects.count() == 0
+
+
+def test_rows_that_are_not_objects_are_kept_for_the_worker(queued, api_site):
+    # when some rows of a batch are not objects
+    rows = [purchase("O-1"), "x", [], None, 5]
+    response = queued.post(PURCHASES_URL, {"site_slug": api_site.slug, "data": rows})
+
+    # then the batch is accepted with every row, for the worker to record each bad one
+    assert response.status_code == 200
+    batch = the_batch(response)
+    assert batch.row_count == 5
+    assert [c.rows for c in OriginBatchChunk.objects.filter(batch=batch)] == [rows]
+
+
+def test_a_create_offers_that_is_not_a_boolean_is_refused(queued, api_site):
+    # when `create_offers`, which decides for every row, is not true or false
+    response = queued.post(
+        PURCHASES_URL, {"site_slug": api_site.slug, "data": [{}], "create_offers": "maybe"}
+    )
+
+    # then the batch is refused whole and nothing is kept
+    assert_error(response, 400, "`create_offers` must be true or false")
     nothing_stored()
 
 

@@ -63,6 +63,29 @@ def test_a_mixed_batch_stores_every_valid_row_and_records_every_invalid_one(api,
     assert Job.objects.count() == 0
 
 
+@pytest.mark.parametrize("url", [PURCHASES_URL, EVENTS_URL, MEMBERS_URL])
+def test_rows_that_are_not_objects_are_recorded_as_their_rows_errors(api, api_site, url):
+    # given a batch with one good row among rows that are not objects
+    good = purchase("N-0", event_category="signup", event_number="N-0")
+    rows = [good, "x", [], None, 5]
+
+    # when it is posted and the worker runs
+    batch = the_batch(post_batch(api, url, api_site.slug, rows))
+    batch.refresh_from_db()
+
+    # then the good row is stored and every other one recorded as not an object, with its data
+    assert Origin.objects.count() == 1
+    assert row_errors(batch) == [(i, "`data` must be an object") for i in (1, 2, 3, 4)]
+    assert [e.data for e in OriginBatchError.objects.filter(batch=batch).order_by("row_index")] == [
+        "x",
+        [],
+        None,
+        5,
+    ]
+    assert (batch.stored, batch.failed) == (1, 4)
+    assert batch.finished_at is not None
+
+
 def test_rows_across_chunks_are_all_accounted_for(api, api_site, monkeypatch):
     # given chunks of two rows
     monkeypatch.setattr("goodword.origins.batches.CHUNK_ROWS", 2)

@@ -66,7 +66,7 @@ def test_apply_reads_json_too(db, capsys, tmp_path):
 def test_apply_lists_every_error_with_its_location_and_writes_nothing(db, capsys, tmp_path):
     # given a copy of the example with three mistakes
     text = EXAMPLE.read_text()
-    text = text.replace("currency: USD\n  base_url", "currency: dollars\n  base_url")
+    text = text.replace("currency: USD\n  time_zone", "currency: dollars\n  time_zone")
     text = text.replace(
         "coupon_list: friend-10\n        amount: 10\n        amount_type: fixed\n"
         "        description: $10 off your first order\n      - identifier: fri",

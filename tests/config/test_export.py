@@ -127,6 +127,7 @@ def test_export_of_a_fresh_site_shows_the_defaults(db):
             "slug": "fresh",
             "name": "fresh",
             "currency": "USD",
+            "time_zone": "UTC",
             "sticky_advocate": False,
             "void_on_refund": True,
             "claims": {"codes_per_ip": 5, "code_window": "1d", "clicks_per_ip_per_minute": 60},

@@ -967,8 +967,8 @@ EXACT = [
         ],
         [
             (
-                "site.zz: unknown key (allowed: slug, name, currency, base_url, sticky_advocate, "
-                "void_on_refund, claims)"
+                "site.zz: unknown key (allowed: slug, name, currency, time_zone, base_url, "
+                "sticky_advocate, void_on_refund, claims)"
             ),
             (
                 "site.slug: 'Bad' is not a valid site slug (1-63 lowercase letters, digits, '-' "

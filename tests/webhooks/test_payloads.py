@@ -3,6 +3,7 @@ with a body that validates against talkable-webhooks.openapi.yml; every builder 
 
 from __future__ import annotations
 
+from datetime import UTC
 from decimal import Decimal
 
 import pytest
@@ -14,7 +15,7 @@ from goodword.origins.models import Origin
 from goodword.people.models import Person
 from goodword.webhooks import payloads
 from goodword.webhooks.models import Delivery
-from goodword.webhooks.services import webhook_emit
+from goodword.webhooks.services import payload_render, webhook_emit
 from goodword.worker.loop import drain
 from tests.referrals.program import BASE_URL, EVENT_URL, build_program, click, join
 from tests.webhooks.contract import assert_valid
@@ -228,9 +229,9 @@ def test_every_builder_validates_against_the_contract(api, api_site):
         document = {"key": "k", "site": "s", "type": hook_type, "extras": {}, "payload": payload}
         import json
 
-        from goodword.webhooks.services import _plain
+        from goodword.webhooks.services import payload_render
 
-        assert_valid(json.loads(json.dumps(_plain(document))), hook_type)
+        assert_valid(json.loads(json.dumps(payload_render(document, zone=UTC))), hook_type)
     assert built["reward_web_hook"]["reward"]["amount"] == 10
     assert "internal" not in built["reward_web_hook"]["reward"]
 
@@ -251,7 +252,7 @@ def test_the_referral_builder_validates_against_the_contract(api, api_site):
     )
     payload = payloads.referral_payload(referral, advocate_rewards=[reward])
     document = {"key": "k", "site": "s", "type": "referral_web_hook", "extras": {}}
-    assert_valid({**document, "payload": payload}, "referral_web_hook")
+    assert_valid(payload_render({**document, "payload": payload}, zone=UTC), "referral_web_hook")
     assert payload["referrer"]["amount"] == "10.00"
     assert payload["referred"] is None
 
@@ -286,8 +287,10 @@ def test_a_person_payload_carries_the_real_unsubscribed_at(api_site, frozen_now)
     # when a webhook describes them / then it says when, as Talkable formats times
     body = payloads.person_payload(person)
     assert body is not None
-    assert body["unsubscribed_at"] == "2026-07-07T18:00:00.000+00:00"
-    assert body["subscribed_at"] is None
+    assert body["unsubscribed_at"] == frozen_now
+    rendered = payload_render(body, zone=UTC)
+    assert rendered["unsubscribed_at"] == "2026-07-07T18:00:00.000+00:00"
+    assert rendered["subscribed_at"] is None
 
 
 @pytest.mark.parametrize(

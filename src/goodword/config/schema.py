@@ -48,6 +48,7 @@ from goodword.config import values
 from goodword.config.values import Parser, plain_amount
 from goodword.config.values import format_duration as format_duration
 from goodword.config.values import parse_duration as parse_duration
+from goodword.core.clock import DEFAULT_TIME_ZONE
 from goodword.core.errors import ValidationFailed
 from goodword.core.money import to_amount
 from goodword.coupons.patterns import PatternError, pattern_parse
@@ -589,13 +590,23 @@ class ClaimLimitsSpec(_Model):
 
 
 class SiteSpec(_Model):
-    KEYS = ("slug", "name", "currency", "base_url", "sticky_advocate", "void_on_refund", "claims")
+    KEYS = (
+        "slug",
+        "name",
+        "currency",
+        "time_zone",
+        "base_url",
+        "sticky_advocate",
+        "void_on_refund",
+        "claims",
+    )
     ORDER = KEYS
     INNER = {"claims": (ClaimLimitsSpec, False)}
 
     slug: Annotated[str, _field(values.site_slug)]
     name: Name = Field(default=_DEFAULT, validate_default=True)
     currency: Annotated[str, _field(values.currency)] = "USD"
+    time_zone: Annotated[str, _field(values.time_zone)] = DEFAULT_TIME_ZONE
     base_url: Annotated[str | None, _field(values.optional(values.base_url))] = None
     sticky_advocate: Bool = False
     void_on_refund: Bool = True

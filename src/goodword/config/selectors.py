@@ -40,6 +40,7 @@ def config_export(*, site: Site) -> dict[str, Any]:
                 "slug": site.slug,
                 "name": site.name,
                 "currency": site.currency,
+                "time_zone": site.time_zone,
                 "base_url": settings.base_url,
                 "sticky_advocate": settings.sticky_advocate,
                 "void_on_refund": settings.void_on_refund,

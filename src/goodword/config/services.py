@@ -204,15 +204,19 @@ class _Applier:
     def site(self, site: Site | None) -> Site:
         spec = self.program.site
         if site is None:
-            issued = site_create(slug=spec.slug, name=spec.name, currency=spec.currency)
+            issued = site_create(
+                slug=spec.slug, name=spec.name, currency=spec.currency, time_zone=spec.time_zone
+            )
             self.report.api_key = issued.raw_key
             self.record("site", spec.slug, "created")
             return issued.api_key.site
         old_currency = site.currency
-        changed = _sync(site, {"name": spec.name, "currency": spec.currency})
+        changed = _sync(
+            site, {"name": spec.name, "currency": spec.currency, "time_zone": spec.time_zone}
+        )
         if changed:
             site.save(update_fields=changed)
-            # Cached keys carry the site's currency: every process reloads them.
+            # Cached keys carry the site's currency and zone: every process reloads them.
             version_bump()
         if "currency" in changed:
             self.report.warnings.append(

@@ -17,6 +17,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
+from goodword.core.clock import zone_named
 from goodword.core.money import MAX_AMOUNT, to_amount
 from goodword.sites.models import SLUG_RE
 
@@ -161,6 +162,22 @@ def currency(value: Any) -> str:
     if not isinstance(value, str) or not _CURRENCY_RE.match(value.strip().upper()):
         raise ValueError(f"must be a three-letter ISO currency code, not {value!r}")
     return value.strip().upper()
+
+
+def time_zone(value: Any) -> str:
+    """An IANA zone name, as the system's zone database spells it ("America/New_York")."""
+    if not isinstance(value, str) or len(value) > MAX_TIME_ZONE_LENGTH:
+        raise ValueError(f"must be an IANA time zone name such as America/New_York, not {value!r}")
+    try:
+        zone_named(value)
+    except ValueError:
+        raise ValueError(
+            f"must be an IANA time zone name such as America/New_York, not {value!r}"
+        ) from None
+    return value
+
+
+MAX_TIME_ZONE_LENGTH = 64
 
 
 def integer(minimum: int, maximum: int = MAX_INTEGER) -> Parser:

@@ -3,8 +3,11 @@
 The contract validates a batch asynchronously: the request stores the rows as they came, in
 chunks of CHUNK_ROWS, each with a worker job, all in one transaction (ADR 0001); the worker
 (`goodword.origins.jobs`) validates and stores each chunk's rows exactly as the
-single-origin endpoints do. A request may carry at most `settings.BATCH_MAX_ROWS` rows
-(default DEFAULT_MAX_ROWS); a bigger one is refused whole, before anything is stored.
+single-origin endpoints do, and records a row that is not an object as that row's error. A
+`data` that is no array at all (missing, null, an object) is kept as a batch with no rows and
+that sentence as its error, finished at once: the contract answers a batch with `ok` whatever
+its payload. A request may carry at most `settings.BATCH_MAX_ROWS` rows (default
+DEFAULT_MAX_ROWS); a bigger one is refused whole, before anything is stored.
 """
 
 from __future__ import annotations
@@ -34,16 +37,28 @@ def max_rows() -> int:
     return int(getattr(settings, "BATCH_MAX_ROWS", DEFAULT_MAX_ROWS))
 
 
+def data_error(data: Any) -> str:
+    """Why the posted `data` cannot be read as a batch's rows, or "" when it can."""
+    if data is None:
+        return "`data` is required"
+    if not isinstance(data, list):
+        return "`data` must be an array of objects"
+    return ""
+
+
 def origin_batch_create(
     *,
     site: SiteRef,
     kind: str,
-    rows: list[dict[str, Any]],
+    data: Any,
     create_offers: bool,
     client_ip: str | None,
 ) -> OriginBatch:
-    """Keep a batch's raw rows durably and queue one job per chunk, in one transaction."""
+    """Keep a batch's raw rows durably and queue one job per chunk, in one transaction. A
+    `data` that holds no rows (empty, or not an array) makes a batch finished at once."""
     stamp = now()
+    error = data_error(data)
+    rows: list[Any] = [] if error else data
     with transaction.atomic():
         batch = OriginBatch.objects.create(
             site_id=site.id,
@@ -52,6 +67,8 @@ def origin_batch_create(
             client_ip=client_ip,
             row_count=len(rows),
             created_at=stamp,
+            finished_at=None if rows else stamp,
+            error=error,
         )
         chunks = OriginBatchChunk.objects.bulk_create(
             OriginBatchChunk(batch=batch, first_row=start, rows=rows[start : start + CHUNK_ROWS])
@@ -97,6 +114,8 @@ def origin_batch_record(
 
 
 def _status(batch: OriginBatch, parked: set[int]) -> str:
+    if batch.error:
+        return "refused"
     if batch.finished_at is not None:
         return "finished"
     if batch.pk in parked:
@@ -106,7 +125,8 @@ def _status(batch: OriginBatch, parked: set[int]) -> str:
 
 def origin_batch_list(*, site: Site, limit: int = 20) -> list[dict[str, Any]]:
     """The site's most recent batches, newest first, with their counters and row errors. A batch
-    whose chunk job keeps failing (parked by the worker) is `stalled`, with the job's error."""
+    whose chunk job keeps failing (parked by the worker) is `stalled`, with the job's error; one
+    whose `data` held no readable rows is `refused`, with the reason as its `error`."""
     batches = list(OriginBatch.objects.filter(site=site).order_by("-created_at", "-pk")[:limit])
     ids = [b.pk for b in batches]
     chunk_batch = dict(
@@ -141,6 +161,7 @@ def origin_batch_list(*, site: Site, limit: int = 20) -> list[dict[str, Any]]:
             "pending": b.row_count - b.stored - b.failed,
             "created_at": _iso(b.created_at),
             "finished_at": _iso(b.finished_at),
+            "error": b.error or None,
             "job_errors": job_errors.get(b.pk, []),
             "errors": errors.get(b.pk, []),
         }

@@ -83,6 +83,9 @@ def _store_set(
 
 def _store_row(site: SiteRef, batch: OriginBatch, row: Any) -> None:
     """One row as the single-origin endpoint would take it; _RowRefused with its sentence."""
+    if not isinstance(row, dict):
+        # Said before validation, whose sentence for a non-object would name no row.
+        raise _RowRefused("`data` must be an object")
     try:
         data = origin_data_validate(kind=batch.type, data=row)
         origin_ingest(

@@ -168,6 +168,10 @@ class OriginBatch(models.Model):
     failed = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Why the posted `data` could not be read as rows at all (missing, not an array): the
+    # contract validates asynchronously, so such a batch is accepted, kept with no rows and
+    # reported with this sentence instead of a 400.
+    error = models.TextField(blank=True, default="")
 
     class Meta:
         indexes = [models.Index(fields=["site", "-created_at"], name="origin_batch_site_idx")]

@@ -39,7 +39,12 @@ class Staff:
 
     @property
     def site_ref(self) -> SiteRef:
-        return SiteRef(id=self.site.pk, slug=self.site.slug, currency=self.site.currency)
+        return SiteRef(
+            id=self.site.pk,
+            slug=self.site.slug,
+            currency=self.site.currency,
+            time_zone=self.site.time_zone,
+        )
 
     def can(self, role: str) -> bool:
         return ROLE_RANK[self.role] >= ROLE_RANK[role]

@@ -15,11 +15,13 @@ import hmac
 import threading
 import time
 from dataclasses import dataclass
+from datetime import tzinfo
 
 from django.conf import settings
 from django.db import connection
 
 from goodword.core.cache import TTLCache
+from goodword.core.clock import DEFAULT_TIME_ZONE, zone_named
 from goodword.core.errors import Unauthorized, ValidationFailed
 from goodword.core.models import AuthVersion
 from goodword.sites.models import ApiKey, Site
@@ -32,6 +34,11 @@ class SiteRef:
     id: int
     slug: str
     currency: str
+    time_zone: str = DEFAULT_TIME_ZONE  # an IANA name; the API and webhooks write times in it
+
+    @property
+    def zone(self) -> tzinfo:
+        return zone_named(self.time_zone)
 
 
 def _key_ttl() -> float:
@@ -113,20 +120,25 @@ def _verified(key_hash: str) -> SiteRef:
     # The version came with the key: a cache miss costs no extra round trip, and the entries
     # cached under an older version go before this fresh one is kept.
     _version.observe(row[4], stamp)
-    return SiteRef(id=row[1], slug=row[2], currency=row[3])
+    ref = SiteRef(id=row[1], slug=row[2], currency=row[3], time_zone=row[5])
+    # What a request emits (a webhook written in the site's zone) asks by id: already known.
+    _by_id.get(ref.id, lambda _: ref)
+    return ref
 
 
-def _lookup(key_hash: str) -> tuple[str, int, str, str, int] | None:
+def _lookup(key_hash: str) -> tuple[str, int, str, str, int, str] | None:
     k, s, v = ApiKey._meta.db_table, Site._meta.db_table, AuthVersion._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT k.key_hash, s.id, s.slug, s.currency, "
-            f"(SELECT version FROM {v} WHERE id = %s) FROM {k} k "
+            f"(SELECT version FROM {v} WHERE id = %s), s.time_zone FROM {k} k "
             f"JOIN {s} s ON s.id = k.site_id WHERE k.key_hash = %s AND k.revoked_at IS NULL",
             [_VERSION_ROW, key_hash],
         )
         row = cursor.fetchone()
-    return None if row is None else (row[0], row[1], row[2], row[3], int(row[4] or 0))
+    if row is None:
+        return None
+    return (row[0], row[1], row[2], row[3], int(row[4] or 0), row[5])
 
 
 _VERSION_ROW = 1
@@ -174,5 +186,5 @@ def site_ref(site_id: int) -> SiteRef:
 
 
 def _ref_of(site_id: int) -> SiteRef:
-    site = Site.objects.only("id", "slug", "currency").get(pk=site_id)
-    return SiteRef(id=site.id, slug=site.slug, currency=site.currency)
+    site = Site.objects.only("id", "slug", "currency", "time_zone").get(pk=site_id)
+    return SiteRef(id=site.id, slug=site.slug, currency=site.currency, time_zone=site.time_zone)

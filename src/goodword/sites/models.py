@@ -22,6 +22,9 @@ class Site(models.Model):
     )
     name = models.CharField(max_length=200)
     currency = models.CharField(max_length=3, default="USD")
+    # An IANA name: the API and webhooks write every timestamp with this zone's offset, as
+    # Talkable writes them in a site's zone. Times are stored in UTC whatever it is.
+    time_zone = models.CharField(max_length=64, default="UTC")
     created_at = models.DateTimeField()
 
     def __str__(self) -> str:

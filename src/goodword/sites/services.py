@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
-from goodword.core.clock import now
+from goodword.core.clock import DEFAULT_TIME_ZONE, now, zone_named
 from goodword.core.errors import DomainError, NotFound, ValidationFailed
 from goodword.sites import auth
 from goodword.sites.models import SLUG_RE, ApiKey, Site
@@ -36,7 +36,25 @@ def _validate_currency(currency: str) -> str:
     return currency
 
 
-def site_create(*, slug: str, name: str | None = None, currency: str = "USD") -> IssuedKey:
+def validate_time_zone(time_zone: str) -> str:
+    """An IANA zone name the system knows ("America/New_York", "UTC"), as given."""
+    try:
+        zone_named(time_zone)
+    except ValueError:
+        raise ValidationFailed(
+            "invalid_time_zone",
+            f"Time zone must be an IANA name such as America/New_York, not {time_zone!r}",
+        ) from None
+    return time_zone
+
+
+def site_create(
+    *,
+    slug: str,
+    name: str | None = None,
+    currency: str = "USD",
+    time_zone: str = DEFAULT_TIME_ZONE,
+) -> IssuedKey:
     """Create a site and its first API key, in one transaction."""
     if not re.fullmatch(SLUG_RE, slug):
         raise ValidationFailed(
@@ -44,14 +62,32 @@ def site_create(*, slug: str, name: str | None = None, currency: str = "USD") ->
             f"Site slug {slug!r} must be 1-63 lowercase letters, digits, '-' or '_'",
         )
     currency = _validate_currency(currency)
+    time_zone = validate_time_zone(time_zone)
     try:
         with transaction.atomic():
             site = Site.objects.create(
-                slug=slug, name=name or slug, currency=currency, created_at=now()
+                slug=slug,
+                name=name or slug,
+                currency=currency,
+                time_zone=time_zone,
+                created_at=now(),
             )
             return api_key_create(site=site, name="default")
     except IntegrityError as exc:
         raise DomainError("site_exists", f"A site with slug {slug!r} already exists") from exc
+
+
+def site_time_zone_set(*, site: Site, time_zone: str) -> Site:
+    """Write the site's timestamps in `time_zone` from now on (stored times do not change)."""
+    time_zone = validate_time_zone(time_zone)
+    if site.time_zone == time_zone:
+        return site
+    with transaction.atomic():
+        site.time_zone = time_zone
+        site.save(update_fields=["time_zone"])
+        # Cached keys carry the site's zone: every process reloads them.
+        auth.version_bump()
+    return site
 
 
 def api_key_create(*, site: Site, name: str = "") -> IssuedKey:

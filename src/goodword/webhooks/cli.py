@@ -70,7 +70,12 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from goodword.webhooks.models import Delivery
     from goodword.webhooks.samples import sample_payload
     from goodword.webhooks.selectors import forget_hooks
-    from goodword.webhooks.services import webhook_emit, webhook_settings_get
+    from goodword.webhooks.services import (
+        payload_render,
+        site_zone,
+        webhook_emit,
+        webhook_settings_get,
+    )
 
     site = site_get(slug=args.slug)
     payload = sample_payload(args.type)
@@ -82,7 +87,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
                 "site": site.slug,
                 "type": args.type,
                 "extras": {"sample": True},
-                "payload": payload,
+                "payload": payload_render(payload, zone=site_zone(site.pk)),
             }
         )
         return 0

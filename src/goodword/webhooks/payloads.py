@@ -3,7 +3,9 @@ talkable-webhooks.openapi.yml (a field Goodword has no value for is null, never 
 
 Payloads are built when the causing change happens and stored with the delivery, so a retry sends
 what was true then. Numbers the contract types as `number` go out as JSON numbers; amounts it
-types as strings go out as decimal strings. Times are ISO 8601 with milliseconds, in UTC.
+types as strings go out as decimal strings. Times stay datetimes here: `webhook_emit` writes them
+with `core.clock.format_time` in the site's zone (ISO 8601 to the millisecond with the site's
+offset), the one place that knows the site.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from django.db.models import Count, Q
 
 from goodword.campaigns.models import Campaign
 from goodword.campaigns.program import CampaignInfo
-from goodword.core.clock import format_time
 from goodword.coupons.models import CouponList
 from goodword.offers.models import AdvocateOffer, Claim, Share
 from goodword.origins.models import Origin, OriginType
@@ -118,9 +119,9 @@ def _person_fields(person: Person | None) -> dict[str, Any]:
         "username": person.username if person else None,
         # The person's own subscription times as stored; phone opt-in is not recorded, and there
         # is no loyalty state: Talkable's null/false values.
-        "unsubscribed_at": format_time(person.unsubscribed_at) if person else None,
-        "subscribed_at": format_time(person.subscribed_at) if person else None,
-        "opted_in_at": format_time(person.opted_in_at) if person else None,
+        "unsubscribed_at": person.unsubscribed_at if person else None,
+        "subscribed_at": person.subscribed_at if person else None,
+        "opted_in_at": person.opted_in_at if person else None,
         "phone_opted_in_at": None,
         "is_loyalty_member": False,
         "loyalty_member": None,
@@ -196,7 +197,7 @@ def origin_payload(origin: Origin | None) -> dict[str, Any] | None:
         "type": origin.type,
         **_origin_common(origin),
         "order_number": origin.order_number if purchase else None,
-        "order_date": format_time(origin.occurred_at) if purchase else None,
+        "order_date": origin.occurred_at if purchase else None,
         "subtotal": _number(origin.subtotal),
         "currency_iso_code": origin.currency,
         "coupon_code": origin.coupon_code,
@@ -322,7 +323,7 @@ def create_coupon_payload(
         "discount_amount": _decimal_string(discount_amount),
         "percentage_discount": percentage_discount,
         "usage_limit": usage_limit,
-        "expires_at": format_time(expires_at),
+        "expires_at": expires_at,
     }
 
 
@@ -350,8 +351,6 @@ def coupon_list_low_payload(
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return _number(value)
-    if isinstance(value, datetime):
-        return format_time(value)
     if isinstance(value, Mapping):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

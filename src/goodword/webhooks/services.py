@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import json
 import secrets as _secrets
-from datetime import timedelta
+from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 
-from goodword.core.clock import now
+from goodword.core.clock import format_time, now
 from goodword.core.db import fetch, is_postgres
 from goodword.core.errors import NotFound, ValidationFailed
+from goodword.sites.auth import site_ref
 from goodword.webhooks import signing
 from goodword.webhooks.locks import webhook_settings_lock
 from goodword.webhooks.models import (
@@ -43,17 +44,25 @@ def site_subscribes(*, site_id: int, hook_type: str) -> bool:
     return hook_type in subscribed_types(site_id)
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
+def payload_render(value: dict[str, Any] | None, *, zone: tzinfo) -> dict[str, Any]:
+    """What the JSON columns store and the receiver gets: no Decimals or datetimes left, every
+    moment written by `format_time` in `zone` (the site's), as Talkable writes them."""
+
+    def default(item: Any) -> Any:
+        if isinstance(item, Decimal):
+            return int(item) if item == item.to_integral_value() else float(item)
+        if isinstance(item, datetime):
+            return format_time(item, zone)
+        if hasattr(item, "isoformat"):
+            return item.isoformat()
+        return str(item)
+
+    return dict(json.loads(json.dumps(value or {}, default=default)))
 
 
-def _plain(value: dict[str, Any] | None) -> dict[str, Any]:
-    # What the JSON columns store and the receiver gets: no Decimals or datetimes left.
-    return dict(json.loads(json.dumps(value or {}, default=_json_default)))
+def site_zone(site_id: int) -> tzinfo:
+    """The site's zone, from the process's site cache (no query while it is fresh)."""
+    return site_ref(site_id).zone
 
 
 def webhook_emit(
@@ -75,7 +84,8 @@ def webhook_emit(
         return 0
     key = subject.key if subject is not None else None
     stamp = now()
-    body, more = _plain(payload), _plain(extras)
+    zone = site_zone(site_id)
+    body, more = payload_render(payload, zone=zone), payload_render(extras, zone=zone)
     if is_postgres():
         return _emit_postgres(site_id, hook_type, body, more, key, stamp)
     subscriptions = list(

@@ -10,6 +10,7 @@ import binascii
 from django.http import HttpRequest
 from ninja.security.base import AuthBase
 
+from goodword.api.v2.envelope import response_zone_set
 from goodword.core.errors import Unauthorized
 from goodword.sites.auth import SiteRef, site_for_key
 
@@ -38,7 +39,10 @@ class ApiKeyAuth(AuthBase):
     def __call__(self, request: HttpRequest) -> SiteRef:
         header = request.META.get("HTTP_AUTHORIZATION", "")
         key = key_from_header(header) if header else key_from_params(request)
-        return site_for_key(key)
+        site = site_for_key(key)
+        # The key decides the site, and so the zone every timestamp of the answer is written in.
+        response_zone_set(site.zone)
+        return site
 
 
 def key_from_params(request: HttpRequest) -> str:

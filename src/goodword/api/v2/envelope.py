@@ -3,15 +3,44 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from django.http import HttpResponse
 
-# The API writes moments as webhooks do; serializers import it from here.
-from goodword.core.clock import format_time as format_time
+from goodword.core import clock
+
+# The zone the current request's answer is written in: its site's, set once when the API key
+# names the site (api/v2/auth.py), UTC until then. A context variable rather than an argument
+# threaded through every serializer: the site is known once per request, and a serializer that
+# forgot the argument would silently write UTC.
+_response_zone: ContextVar[tzinfo] = ContextVar("goodword_response_zone", default=UTC)
+
+
+def response_zone_set(zone: tzinfo) -> None:
+    _response_zone.set(zone)
+
+
+@contextmanager
+def response_zone_scope() -> Iterator[None]:
+    """One request: whatever zone its authentication sets is forgotten when it ends, so a
+    thread's next request starts from UTC again."""
+    token = _response_zone.set(UTC)
+    try:
+        yield
+    finally:
+        _response_zone.reset(token)
+
+
+def format_time(value: datetime | None) -> str | None:
+    """A moment as the API writes it: `core.clock.format_time` in the request's site's zone.
+    Serializers import it from here."""
+    return clock.format_time(value, _response_zone.get())
 
 
 def _default(value: Any) -> Any:

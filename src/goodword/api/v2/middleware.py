@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from goodword.api.v2.envelope import error
+from goodword.api.v2.envelope import error, response_zone_scope
 from goodword.api.v2.errors import internal_error
 
 _MESSAGES = {
@@ -22,7 +22,8 @@ class ApiEnvelopeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+        with response_zone_scope():
+            response = self.get_response(request)
         if response.status_code < 400 or not request.path.startswith("/api/"):
             return response
         if response.get("Content-Type", "").startswith("application/json"):

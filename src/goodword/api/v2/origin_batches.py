@@ -1,10 +1,16 @@
 """Batch origins: POST /origins/batch/purchases, /events and /affiliate_members.
 
-As the contract says, the rows are validated asynchronously: the request checks only the shape
-of the body (an object whose `data` is a non-empty array of at most `settings.BATCH_MAX_ROWS`
-objects, 10,000 unless configured), stores the rows and answers `{"ok": true}` at once. The
-worker then stores each row as the single-origin endpoint would, or records why not; `goodword
-batches SLUG` shows both. The answer carries the batch's id, `{"ok": true, "result":
+As the contract says, the rows are validated asynchronously ("API does not respond with error
+messages in case of invalid payload"): the request stores the rows and answers `{"ok": true}` at
+once, whatever `data` holds. The worker then stores each row as the single-origin endpoint
+would, or records why not (a row that is not an object included); an empty `data` makes a batch
+with nothing to do, and a `data` that is missing or no array a batch `refused` with that reason;
+`goodword batches SLUG` shows all of them. What is still a 400: a body that is not a JSON (or
+form-encoded) object, since no `data` can be read from it at all, a `create_offers` that is not
+a boolean, since it decides what happens to every row, and more than `settings.BATCH_MAX_ROWS`
+rows (10,000 unless configured), a limit on what one request may make the server keep.
+
+The answer carries the batch's id, `{"ok": true, "result":
 {"batch_id": N}}` (the contract's `{"ok": true}` plus a result a Talkable client ignores), and so
 does the `X-Goodword-Batch-Id` header; `goodword batches SLUG --wait N` follows it.
 """
@@ -30,24 +36,17 @@ router = Router(tags=["Origins"])
 class BatchBody(Schema):
     site_slug: str | None = None
     create_offers: bool = False
-    data: Any
+    data: Any = None
 
     @field_validator("data")
     @classmethod
-    def _rows(cls, value: Any) -> list[dict[str, Any]]:
-        if not isinstance(value, list):
-            raise ValueError("`data` must be an array of objects")
-        if not value:
-            raise ValueError("`data` must not be empty")
+    def _rows(cls, value: Any) -> Any:
         limit = max_rows()
-        if len(value) > limit:
+        if isinstance(value, list) and len(value) > limit:
             raise ValueError(
                 f"`data` has {len(value)} rows: a batch takes at most {limit} rows, "
                 "send the rest in further batches"
             )
-        for index, row in enumerate(value):
-            if not isinstance(row, dict):
-                raise ValueError(f"`data[{index}]` must be an object")
         return value
 
 
@@ -56,7 +55,7 @@ def _accept(request: HttpRequest, kind: str, payload: BatchBody) -> HttpResponse
     batch = origin_batch_create(
         site=site,
         kind=kind,
-        rows=payload.data,
+        data=payload.data,
         create_offers=payload.create_offers,
         client_ip=client_ip(request),
     )
