@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from goodword.api.v2.api import api
+from goodword.origins.batches import max_rows
 
 
 def operations():
@@ -68,12 +69,15 @@ def test_origin_fields_are_described_as_the_validators_take_them():
     assert "email" in channel["not"]["enum"]
     assert {"type": "number"} in purchase["order_number"]["anyOf"]
     assert {"type": "number"} not in purchase["email"].get("anyOf", [])
-    # a batch names its rows' kind and takes any object per row (bad rows are recorded)
+    # a batch names its rows' kind and takes any `data` (bad rows and a `data` that is no
+    # array are recorded after the answer); only an array's length is bounded
     ref = schema["paths"]["/api/v2/origins/batch/events"]["post"]["requestBody"]["content"][
         "application/json"
     ]["schema"]["$ref"]
-    rows = components[ref.rsplit("/", 1)[1]]["properties"]["data"]
-    assert rows["minItems"] == 1 and rows["items"]["type"] == "object"
+    body = components[ref.rsplit("/", 1)[1]]
+    rows = body["properties"]["data"]
+    assert "type" not in rows and "type" not in rows["items"] and "data" not in body["required"]
+    assert rows["maxItems"] == max_rows()
 
 
 def test_query_parameters_follow_the_views():

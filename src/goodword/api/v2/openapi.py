@@ -242,25 +242,24 @@ def _batch_name(data: str) -> str:
 
 
 def _batch_body(data: str) -> dict[str, Any]:
-    """A batch: its rows are origins' data, at least one, at most the configured number."""
+    """A batch: its rows are origins' data, at most the configured number. Validation is the
+    worker's, after the answer (the contract: a batch answers no error for an invalid payload):
+    any `data` is taken with 200, a row that is not an origin's data is recorded as failed, and
+    a `data` that is missing or no array makes a refused batch with its reason. So `data` has
+    no type here; only an array's length is bounded (over the limit is a 400)."""
     return {
         "title": _batch_name(data),
         "type": "object",
-        "required": ["site_slug", "data"],
+        "required": ["site_slug"],
         "properties": {
             "site_slug": {"type": "string", "description": SITE_SLUG},
             "create_offers": {"type": "boolean", "default": False},
             "data": {
-                "type": "array",
-                "minItems": 1,
+                "description": f"An array of origins' data, as in {data}. A row that is not "
+                "is recorded as failed; a `data` that is missing or not an array makes a "
+                "refused batch (GET the batch for its reason).",
                 "maxItems": max_rows(),
-                # Rows are checked one by one after the answer (a bad row is recorded as
-                # failed in the batch, as the contract says), so any object is accepted here.
-                "items": {
-                    "type": "object",
-                    "description": f"An origin's data, as in {data}; a row that is not is "
-                    "recorded as failed",
-                },
+                "items": {"description": f"An origin's data, as in {data}"},
             },
         },
     }
