@@ -36,15 +36,28 @@ def _dt(value: Any) -> datetime | None:
 
 
 def _part(
-    index: int, method: str, source: str, where: str, seen: str, key: str, claim: str, matched: str
+    index: int,
+    method: str,
+    source: str,
+    where: str,
+    *,
+    offer: str,
+    seen: str,
+    key: str,
+    claim: str,
+    matched: str,
 ) -> str:
     """One tracking method's candidates: the most recent first, ties by the newer row (`key`),
-    so that the same rows come back in the same order whichever way the query is sent."""
+    so that the same rows come back in the same order whichever way the query is sent. The
+    rows are picked and cut to the limit first, then joined to their offer and campaign (a
+    row always has both): the join costs a key lookup per kept row, never a scan of offers."""
     return (
-        f"SELECT {index} AS part, * FROM (SELECT '{method}' AS method, {_OFFER_COLS}, "
-        f"{claim} AS claim_id, {seen} AS seen_at, {matched} AS matched, {key} AS k "
-        f"FROM {source} JOIN {Campaign._meta.db_table} c ON c.id = o.campaign_id "
-        f"WHERE {where} ORDER BY seen_at DESC, k DESC LIMIT {_PER_METHOD}) AS p_{index}"
+        f"SELECT {index} AS part, '{method}' AS method, {_OFFER_COLS}, d.claim_id, d.seen_at, "
+        f"d.matched, d.k FROM (SELECT {offer} AS offer_id, {claim} AS claim_id, "
+        f"{seen} AS seen_at, {matched} AS matched, {key} AS k FROM {source} WHERE {where} "
+        f"ORDER BY seen_at DESC, k DESC LIMIT {_PER_METHOD}) AS d "
+        f"JOIN {AdvocateOffer._meta.db_table} o ON o.id = d.offer_id "
+        f"JOIN {Campaign._meta.db_table} c ON c.id = o.campaign_id"
     )
 
 
@@ -135,98 +148,91 @@ def _candidate_parts(v: _OneOrigin | _ManyOrigins) -> str:
     """Every tracking method's query, for one origin or for many (`v` renders the origin's
     values): one text of the rules for both."""
     o_t, cl_t = AdvocateOffer._meta.db_table, Claim._meta.db_table
-    claims = f"{cl_t} cl JOIN {o_t} o ON o.id = cl.offer_id"
+    s_t, r_t = Share._meta.db_table, ShareRecipient._meta.db_table
+    ref_t = Referral._meta.db_table
+    claims = {"offer": "cl.offer_id", "seen": "cl.created_at", "key": "cl.id", "claim": "cl.id"}
     parts: list[str] = []
 
-    def add(*args: str) -> None:
-        parts.append(_part(len(parts), *args))
+    def add(method: str, source: str, where: str, **columns: str) -> None:
+        parts.append(_part(len(parts), method, source, where, **columns))
 
     if v.has("codes"):
         add(
             "coupon",
-            f"{o_t} o",
-            f"o.site_id = {v.ref('site_id')} AND o.coupon_code {v.in_codes()}",
-            "o.created_at",
-            "o.id",
-            "CAST(NULL AS BIGINT)",
-            "o.coupon_code",
+            f"{o_t} oc",
+            f"oc.site_id = {v.ref('site_id')} AND oc.coupon_code {v.in_codes()}",
+            offer="oc.id",
+            seen="oc.created_at",
+            key="oc.id",
+            claim="CAST(NULL AS BIGINT)",
+            matched="oc.coupon_code",
         )
         # A friend coupon attributes only when it is a single-use pool code: a static code is
         # shared by everyone and says nothing about who referred the buyer.
         add(
             "coupon",
-            claims,
+            f"{cl_t} cl",
             f"cl.site_id = {v.ref('site_id')} AND cl.friend_coupon_code {v.in_codes()} "
             f"AND EXISTS (SELECT 1 FROM {Coupon._meta.db_table} cp WHERE cp.site_id = cl.site_id "
             f"AND cp.code = cl.friend_coupon_code)",
-            "cl.created_at",
-            "cl.id",
-            "cl.id",
-            "cl.friend_coupon_code",
+            **claims,
+            matched="cl.friend_coupon_code",
         )
     if v.has("uuid"):
         add(
             "cookie",
-            claims,
+            f"{cl_t} cl",
             f"cl.site_id = {v.ref('site_id')} AND cl.visitor_uuid = {v.ref('uuid')}",
-            "cl.created_at",
-            "cl.id",
-            "cl.id",
-            "CAST(NULL AS TEXT)",
+            **claims,
+            matched="CAST(NULL AS TEXT)",
         )
     add(
         "gated_email",
-        claims,
+        f"{cl_t} cl",
         f"cl.site_id = {v.ref('site_id')} AND cl.gated_email = {v.ref('email')}",
-        "cl.created_at",
-        "cl.id",
-        "cl.id",
-        "cl.gated_email",
+        **claims,
+        matched="cl.gated_email",
     )
     if v.has("phone"):
         add(
             "phone_number",
-            claims,
+            f"{cl_t} cl",
             f"cl.site_id = {v.ref('site_id')} AND cl.gated_phone = {v.ref('phone')}",
-            "cl.created_at",
-            "cl.id",
-            "cl.id",
-            "cl.gated_phone",
+            **claims,
+            matched="cl.gated_phone",
         )
-    s_t, r_t = Share._meta.db_table, ShareRecipient._meta.db_table
     add(
         "share_email",
-        f"{r_t} r JOIN {s_t} s ON s.id = r.share_id JOIN {o_t} o ON o.id = s.offer_id",
+        f"{r_t} r JOIN {s_t} s ON s.id = r.share_id",
         # A recipient whose mail was skipped or refused never got the offer.
         f"r.site_id = {v.ref('site_id')} AND r.email = {v.ref('email')} "
         f"AND r.status NOT IN ({_NOT_MAILED})",
-        "s.created_at",
-        "r.id",
-        "CAST(NULL AS BIGINT)",
-        "r.email",
+        offer="s.offer_id",
+        seen="s.created_at",
+        key="r.id",
+        claim="CAST(NULL AS BIGINT)",
+        matched="r.email",
     )
     if v.has("ip"):
         add(
             "ip_address",
-            claims,
+            f"{cl_t} cl",
             f"cl.site_id = {v.ref('site_id')} AND cl.ip_address = {v.ref('ip')} "
             f"AND cl.clicked_at >= {v.ref('ip_from')} AND cl.clicked_at <= {v.ref('occurred_at')}",
-            "cl.clicked_at",
-            "cl.id",
-            "cl.id",
-            "CAST(NULL AS TEXT)",
+            **{**claims, "seen": "cl.clicked_at"},
+            matched="CAST(NULL AS TEXT)",
         )
-    ref_t = Referral._meta.db_table
     add(
         "event_chain",
-        f"{ref_t} r JOIN {o_t} o ON o.id = r.offer_id",
+        f"{ref_t} r",
         f"r.site_id = {v.ref('site_id')} AND r.friend_id = {v.ref('person_id')} "
         f"AND r.origin_id <> {v.ref('origin_id')} "
         f"AND r.status <> {v.value(ReferralStatus.BLOCKED.value)}",
-        "r.created_at",
-        "r.id",
-        "CAST(NULL AS BIGINT)",
-        "''",
+        offer="r.offer_id",
+        seen="r.created_at",
+        key="r.id",
+        claim="CAST(NULL AS BIGINT)",
+        matched="''",
     )
     return " UNION ALL ".join(parts)
 
