@@ -39,6 +39,22 @@ def fresh_database(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def auto_explain(url: str, ms: int) -> None:
+    """Sessions of this database log the plans (with actual rows and buffers) of statements
+    slower than `ms` to the server's log: which statement reads what, while the worker runs."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url, autocommit=True) as conn:
+        for setting, value in (
+            ("session_preload_libraries", "auto_explain"),
+            ("auto_explain.log_min_duration", str(ms)),
+            ("auto_explain.log_analyze", "on"),
+            ("auto_explain.log_buffers", "on"),
+        ):
+            conn.execute(f"ALTER DATABASE \"{name}\" SET {setting} = '{value}'")
+
+
 def backlog_store(url: str, slug: str, count: int, prefix: str = "q") -> None:
     """`count` friend purchases and their attribute jobs, in a few statements."""
     import psycopg
@@ -112,19 +128,56 @@ def stats_per_job(before: dict, after: dict, done: int) -> dict:
     return {"total": total, "tables": dict(top)}
 
 
-def _count_done(stream: Any, done: list[int], lock: threading.Lock) -> None:
-    """Add up the `done` of the worker's `batch` events (one log line per batch): progress
-    without asking the database anything."""
-    for line in stream:
-        at = line.find('{"event": "batch"')
-        if at < 0:
-            continue
+class Progress:
+    """What the workers' log lines say: when each started, and the `done` of their `batch`
+    events (one line per batch). Following them costs the database nothing."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.done = 0
+        self.started: list[float] = []
+
+    def follow(self, stream: Any) -> None:
+        for line in stream:
+            at = line.find('{"event": ')
+            if at < 0:
+                continue
+            try:
+                event = json.loads(line[at:])
+            except ValueError:
+                continue
+            with self.lock:
+                if event.get("event") == "batch":
+                    self.done += int(event.get("done", 0))
+                elif event.get("event") == "worker_started":
+                    self.started.append(time.perf_counter())
+
+
+def backend_cpu(url: str) -> dict[int, float]:
+    """CPU seconds (user + system) so far of each server process serving this database's
+    other clients (the workers), read from /proc: the database's own cost, which does not
+    depend on what else the machine runs. Empty where /proc is not the server's."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url, autocommit=True) as conn:
+        pids = [
+            int(row[0])
+            for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+                " AND backend_type = 'client backend'",
+                [name],
+            ).fetchall()
+        ]
+    ticks = os.sysconf("SC_CLK_TCK")
+    out: dict[int, float] = {}
+    for pid in pids:
         try:
-            event = json.loads(line[at:])
-        except ValueError:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
             continue
-        with lock:
-            done[0] += int(event.get("done", 0))
+        out[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return out
 
 
 def explain(env: dict[str, str]) -> str:
@@ -170,12 +223,11 @@ def explain(env: dict[str, str]) -> str:
 
 
 def drain(env: dict[str, str], url: str, workers: int, total: int, timeout: float) -> dict:
-    """Worker processes through the backlog; the rate per tenth, the CPU time per job and the
-    database's reads per job. Progress comes from the workers' own log lines (each batch logs
-    how many jobs it finished), so watching costs the database nothing."""
+    """Worker processes through the backlog; the rate per tenth (timed from when the workers
+    report they started, so their import time is not counted), the CPU time per job of the
+    workers and of their database server processes, and the database's reads per job."""
     before = table_stats(url)
-    lock = threading.Lock()
-    done_box = [0]
+    progress = Progress()
     procs = [
         subprocess.Popen(
             [str(BIN / "goodword"), "worker", "--poll", "0.05"],
@@ -187,22 +239,27 @@ def drain(env: dict[str, str], url: str, workers: int, total: int, timeout: floa
         for _ in range(workers)
     ]
     readers = [
-        threading.Thread(target=_count_done, args=(proc.stderr, done_box, lock), daemon=True)
-        for proc in procs
+        threading.Thread(target=progress.follow, args=(proc.stderr,), daemon=True) for proc in procs
     ]
     for reader in readers:
         reader.start()
-    started = time.perf_counter()
+    deadline = time.perf_counter() + timeout
+    while len(progress.started) < workers and time.perf_counter() < deadline:
+        time.sleep(0.01)
+    started = min(progress.started, default=time.perf_counter())
     marks: list[float] = []
     done = 0
-    deadline = started + timeout
+    db_cpu: dict[int, float] = {}
     try:
         while done < total and time.perf_counter() < deadline:
             time.sleep(0.02)
-            with lock:
-                done = done_box[0]
+            with progress.lock:
+                done = progress.done
             while len(marks) < 10 and done >= (len(marks) + 1) * total / 10:
                 marks.append(time.perf_counter())
+            if not db_cpu and done:
+                db_cpu = {pid: 0.0 for pid in backend_cpu(url)}
+        db_cpu = {pid: cpu for pid, cpu in backend_cpu(url).items() if pid in db_cpu}
     finally:
         cpu = 0.0
         for proc in procs:
@@ -228,6 +285,10 @@ def drain(env: dict[str, str], url: str, workers: int, total: int, timeout: floa
         "per_tenth": tenths,
         "steadiness_last_to_first": round(tenths[-1] / tenths[0], 2) if len(tenths) == 10 else None,
         "worker_cpu_ms_per_job": round(cpu * 1000 / done, 3) if done else None,
+        # The server processes of the workers' connections, from their first batch on.
+        "database_cpu_ms_per_job": round(sum(db_cpu.values()) * 1000 / done, 3)
+        if done and db_cpu
+        else None,
         "reads_per_job": reads,
     }
 
@@ -240,6 +301,12 @@ def main() -> int:
     parser.add_argument("--no-analyze", action="store_true", help="skip ANALYZE after the load")
     parser.add_argument("--explain", action="store_true")
     parser.add_argument(
+        "--auto-explain-ms",
+        type=int,
+        default=None,
+        help="log the plan of every statement slower than this to the server's log",
+    )
+    parser.add_argument(
         "--database-url", default=os.environ.get("BENCH_ATTRIBUTION_DATABASE_URL", DEFAULT_DB)
     )
     args = parser.parse_args()
@@ -247,6 +314,8 @@ def main() -> int:
     import referrals as seeding
 
     fresh_database(args.database_url)
+    if args.auto_explain_ms is not None:
+        auto_explain(args.database_url, args.auto_explain_ms)
     with var_dir() as var:
         env = bench_env(args.database_url, var)
         goodword(env, "migrate", "--verbosity", "0")
