@@ -171,5 +171,5 @@ def test_a_batch_of_attributions_sends_few_statements_per_job(api, api_site, tim
     # completions. On SQLite, one by one: its candidates, its fraud facts and the referral's
     # insert (three statements in a savepoint), plus the transaction's BEGIN and a rewards
     # insert in two parts (its batch size there).
-    per_job, fixed = (1, 9) if is_postgres() else (7, 9)
+    per_job, fixed = (0, 10) if is_postgres() else (7, 9)
     assert len(seen) == per_job * count + fixed, listing(seen)
