@@ -256,10 +256,10 @@ def _candidates_many_query(
     codes = [str(c) for o, _ in origins for c in (o.coupon_codes or [])]
     sql = (
         "WITH x AS MATERIALIZED (SELECT %s::bigint AS site_id, u.* FROM unnest("
-        "%s::int[], %s::uuid[], %s::text[], %s::text[], %s::inet[], %s::timestamptz[], "
-        "%s::timestamptz[], %s::bigint[], %s::bigint[]) AS u(n, uuid, email, phone, ip, ip_from, "
+        "%b::int[], %b::uuid[], %b::text[], %b::text[], %b::inet[], %b::timestamptz[], "
+        "%b::timestamptz[], %b::bigint[], %b::bigint[]) AS u(n, uuid, email, phone, ip, ip_from, "
         "occurred_at, person_id, origin_id)), "
-        "xc AS MATERIALIZED (SELECT * FROM unnest(%s::int[], %s::text[]) AS xc(n, code)) "
+        "xc AS MATERIALIZED (SELECT * FROM unnest(%b::int[], %b::text[]) AS xc(n, code)) "
         f"SELECT x.n, found.* FROM x CROSS JOIN LATERAL ({parts}) AS found "
         "ORDER BY x.n, found.part, found.seen_at DESC, found.k DESC"
     )
@@ -369,8 +369,8 @@ def fraud_facts_many(*, matches: list[tuple[Origin, int, int | None]]) -> list[R
         ]
     many = _ManyMatches()
     sql = (
-        "WITH x AS MATERIALIZED (SELECT * FROM unnest(%s::int[], %s::bigint[], %s::bigint[], "
-        "%s::bigint[], %s::bigint[], %s::bigint[]) AS x(n, site_id, offer_id, origin_id, "
+        "WITH x AS MATERIALIZED (SELECT * FROM unnest(%b::int[], %b::bigint[], %b::bigint[], "
+        "%b::bigint[], %b::bigint[], %b::bigint[]) AS x(n, site_id, offer_id, origin_id, "
         f"claim_id, person_id)) SELECT x.n, facts.* FROM x LEFT JOIN "
         f"{AdvocateOffer._meta.db_table} xf ON xf.id = x.offer_id "
         f"CROSS JOIN LATERAL ({_fraud_facts_parts(many)}) AS facts ORDER BY x.n"
