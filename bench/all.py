@@ -189,6 +189,12 @@ def _get(run: Run | None, *path: str) -> Any:
     return value
 
 
+def _rows_read(report: Run | None) -> float | None:
+    seq = _get(report, "reads_per_job", "total", "seq_rows")
+    idx = _get(report, "reads_per_job", "total", "idx_rows")
+    return None if seq is None or idx is None else round(seq + idx, 1)
+
+
 def _fmt(value: Any, unit: str = "") -> str:
     if value is None:
         return "not measured"
@@ -262,6 +268,18 @@ def page(runs: list[Run], info: dict[str, str], load: tuple[str, str], quick: bo
             "attribution, worker CPU per job (user + system)",
             _fmt(_get(att, "worker_cpu_ms_per_job"), " ms"),
             "independent of load",
+            "-",
+        ),
+        (
+            "attribution, database server CPU per job (the workers' connections)",
+            _fmt(_get(att, "database_cpu_ms_per_job"), " ms"),
+            "independent of load",
+            "-",
+        ),
+        (
+            "attribution, table rows read per job (pg_stat_user_tables)",
+            _fmt(_rows_read(att)),
+            "sequential " + _fmt(_get(att, "reads_per_job", "total", "seq_rows")),
             "-",
         ),
         (
