@@ -8,7 +8,7 @@ intake leaves it: a friend person, a Purchase origin carrying an advocate claim'
 of them with an `ip_address` too) and its `attribute` job. Then it starts `goodword worker`
 processes and times them through the backlog: referrals/s overall and for each tenth of it, and
 the worker processes' CPU time per job (user + system, which does not depend on the machine's
-load). `--explain` prints EXPLAIN ANALYZE of the attribution queries for one origin.
+load). `--explain` prints EXPLAIN (ANALYZE, BUFFERS) of the statements of one batch of 100.
 """
 
 from __future__ import annotations
@@ -181,38 +181,40 @@ def backend_cpu(url: str) -> dict[int, float]:
 
 
 def explain(env: dict[str, str]) -> str:
-    """EXPLAIN ANALYZE of the candidates and fraud-facts queries for a queued origin, as the
-    worker sends them (the statements captured from one attribution)."""
-    code = (
-        "import django, json; django.setup()\n"
-        "from django.db import connection\n"
-        "from django.test.utils import CaptureQueriesContext\n"
-        "import goodword.core.db as db\n"
-        "captured = []\n"
-        "real = db.fetch\n"
-        "def fetch(sql, params):\n"
-        "    captured.append((sql, params)); return real(sql, params)\n"
-        "db.fetch = fetch\n"
-        "import goodword.referrals.selectors as s; s.fetch = fetch\n"
-        "from goodword.worker.models import Job\n"
-        "from goodword.origins.selectors import origin_for_attribution\n"
-        "from goodword.referrals.services import referral_for_origin\n"
-        "from goodword.sites.auth import site_ref\n"
-        "from django.db import transaction\n"
-        "job = Job.objects.filter(kind='attribute').order_by('-id').first()\n"
-        "o = origin_for_attribution(origin_id=job.ref_id, site_id=job.site_id)\n"
-        "with transaction.atomic():\n"
-        "    referral_for_origin(site=site_ref(job.site_id), origin=o, fresh=True)\n"
-        "    transaction.set_rollback(True)\n"
-        "out = []\n"
-        "with connection.cursor() as cur:\n"
-        "    for sql, params in captured:\n"
-        "        if 'UNION ALL' not in sql: continue\n"
-        "        cur.execute('EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) ' + sql,"
-        " [db.adapt(p) for p in params])\n"
-        "        out.append('\\n'.join(r[0] for r in cur.fetchall()))\n"
-        "print('\\n\\n'.join(out))\n"
-    )
+    """EXPLAIN (ANALYZE, BUFFERS) of the statements one batch of 100 queued attributions
+    sends (captured from a batch that is run and rolled back): the claim, the origins, the
+    candidates, the fraud facts, the referrals' insert and the completions."""
+    code = """
+import django; django.setup()
+from django.db import connection, transaction
+from psycopg import Cursor
+import goodword.core.db as db
+captured = []
+real_fetch, real_many = db.fetch, db.fetch_many
+def fetch(sql, params):
+    captured.append((sql, params)); return real_fetch(sql, params)
+def fetch_many(statements, prepare=True):
+    captured.extend(statements); return real_many(statements, prepare=prepare)
+import goodword.referrals.selectors as s, goodword.referrals.services as v
+import goodword.worker.queue as q, goodword.origins.selectors as o
+for m in (s, v, q, o):
+    m.fetch = fetch
+    if hasattr(m, "fetch_many"): m.fetch_many = fetch_many
+from goodword.worker.loop import load_handlers
+load_handlers()
+with transaction.atomic():
+    q.run_many(q.claim(limit=100, kind="attribute"))
+    transaction.set_rollback(True)
+out = []
+plan = "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) "
+with transaction.atomic():
+    for sql, params in captured:
+        with Cursor(connection.connection) as cur:
+            cur.execute(plan + sql, [db.adapt(p) for p in params])
+            out.append(sql[:100] + "\\n" + "\\n".join(r[0] for r in cur.fetchall()))
+    transaction.set_rollback(True)
+print("\\n\\n".join(out))
+"""
     result = subprocess.run(
         [str(BIN / "python"), "-c", code],
         env={**env, "DJANGO_SETTINGS_MODULE": "goodword.settings"},
