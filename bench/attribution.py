@@ -228,6 +228,7 @@ def drain(env: dict[str, str], url: str, workers: int, total: int, timeout: floa
     """Worker processes through the backlog; the rate per tenth (timed from when the workers
     report they started, so their import time is not counted), the CPU time per job of the
     workers and of their database server processes, and the database's reads per job."""
+    time.sleep(1.1)  # what ran before (seeding, a server) reaches the shared statistics
     before = table_stats(url)
     progress = Progress()
     procs = [
