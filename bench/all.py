@@ -99,6 +99,11 @@ def plan(quick: bool) -> list[Run]:
             ["bench/approvals.py", "--count", str(50_000 // n), "--timeout", "300"],
             {"BENCH_DATABASE_URL": f"{BASE}/goodword_bench_approvals"},
         ),
+        Run(
+            "scale",
+            ["bench/scale.py", "--seconds", seconds, "--large", str(1_000_000 // n)],
+            {"BENCH_SCALE_DATABASE_URL": f"{BASE}/goodword_bench_scale"},
+        ),
     ]
 
 
@@ -226,6 +231,7 @@ def page(runs: list[Run], info: dict[str, str], load: tuple[str, str], quick: bo
     by = {run.name: run for run in runs}
     ref, att = by.get("referrals"), by.get("attribution")
     att2, web = by.get("attribution_two_workers"), by.get("webhooks")
+    scale = by.get("scale")
     approvals = [e for e in (by["approvals"].extra if "approvals" in by else []) if "workers" in e]
     one = next((e for e in approvals if e.get("workers") == 1), None)
     two = next((e for e in approvals if e.get("workers") == 2), None)
@@ -319,6 +325,24 @@ def page(runs: list[Run], info: dict[str, str], load: tuple[str, str], quick: bo
                 one.get("referrals_per_second") if one else None,
             ),
             "≥ 2,000 /s",
+        ),
+        (
+            "`POST /origins` p99, 1,000,000 stored origins (10,000)",
+            _fmt(_get(scale, "large", "origins", "p99_ms"), " ms")
+            + " ("
+            + _fmt(_get(scale, "small", "origins", "p99_ms"), " ms")
+            + ")",
+            "x " + _fmt(_get(scale, "origins_p99_large_to_small")),
+            "within 1.2x",
+        ),
+        (
+            "attribution, one worker, 1,000,000 stored origins (10,000), referrals/s",
+            _fmt(_get(scale, "large", "attribution", "referrals_per_second"))
+            + " ("
+            + _fmt(_get(scale, "small", "attribution", "referrals_per_second"))
+            + ")",
+            "10,000 / 1,000,000 x " + _fmt(_get(scale, "attribution_small_to_large")),
+            "within 1.2x",
         ),
     ]
     lines = [
