@@ -261,8 +261,10 @@ def drain(env: dict[str, str], url: str, workers: int, total: int, timeout: floa
             while len(marks) < 10 and done >= (len(marks) + 1) * total / 10:
                 marks.append(time.perf_counter())
             if not db_cpu and done:
-                db_cpu = {pid: 0.0 for pid in backend_cpu(url)}
-        db_cpu = {pid: cpu for pid, cpu in backend_cpu(url).items() if pid in db_cpu}
+                db_cpu = backend_cpu(url)
+        # What each server process used since (an idle connection of this process, the
+        # seeding's, adds nothing).
+        db_cpu = {pid: cpu - db_cpu[pid] for pid, cpu in backend_cpu(url).items() if pid in db_cpu}
     finally:
         cpu = 0.0
         for proc in procs:
