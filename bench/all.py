@@ -194,6 +194,13 @@ def _get(run: Run | None, *path: str) -> Any:
     return value
 
 
+def _fixed(value: Any, digits: int = 2, unit: str = "") -> str:
+    """A figure whose second decimal matters (a CPU time in ms, a ratio near its target)."""
+    if not isinstance(value, (int, float)):
+        return "not measured"
+    return f"{value:,.{digits}f}{unit}"
+
+
 def _rows_read(report: Run | None) -> float | None:
     seq = _get(report, "reads_per_job", "total", "seq_rows")
     idx = _get(report, "reads_per_job", "total", "idx_rows")
@@ -232,6 +239,10 @@ def page(runs: list[Run], info: dict[str, str], load: tuple[str, str], quick: bo
     ref, att = by.get("referrals"), by.get("attribution")
     att2, web = by.get("attribution_two_workers"), by.get("webhooks")
     scale = by.get("scale")
+    sizes = [
+        _fmt(_get(scale, size, "stored_origins_before") or default)
+        for size, default in (("large", 1_000_000), ("small", 10_000))
+    ]
     approvals = [e for e in (by["approvals"].extra if "approvals" in by else []) if "workers" in e]
     one = next((e for e in approvals if e.get("workers") == 1), None)
     two = next((e for e in approvals if e.get("workers") == 2), None)
@@ -260,7 +271,7 @@ def page(runs: list[Run], info: dict[str, str], load: tuple[str, str], quick: bo
         (
             "attribution + screening, one worker, referrals/s",
             _fmt(_get(att, "referrals_per_second")),
-            "last tenth / first tenth " + _fmt(_get(att, "steadiness_last_to_first")),
+            "last tenth / first tenth " + _fixed(_get(att, "steadiness_last_to_first")),
             "≥ 1,500 /s, steady",
         ),
         (
@@ -272,13 +283,13 @@ def page(runs: list[Run], info: dict[str, str], load: tuple[str, str], quick: bo
         ),
         (
             "attribution, worker CPU per job (user + system)",
-            _fmt(_get(att, "worker_cpu_ms_per_job"), " ms"),
+            _fixed(_get(att, "worker_cpu_ms_per_job"), 3, " ms"),
             "independent of load",
             "-",
         ),
         (
             "attribution, database server CPU per job (the workers' connections)",
-            _fmt(_get(att, "database_cpu_ms_per_job"), " ms"),
+            _fixed(_get(att, "database_cpu_ms_per_job"), 3, " ms"),
             "independent of load",
             "-",
         ),
@@ -334,21 +345,21 @@ def page(runs: list[Run], info: dict[str, str], load: tuple[str, str], quick: bo
             "≥ 2,000 /s",
         ),
         (
-            "`POST /origins` p99, 1,000,000 stored origins (10,000)",
+            f"`POST /origins` p99, {sizes[0]} stored origins ({sizes[1]})",
             _fmt(_get(scale, "large", "origins", "p99_ms"), " ms")
             + " ("
             + _fmt(_get(scale, "small", "origins", "p99_ms"), " ms")
             + ")",
-            "x " + _fmt(_get(scale, "origins_p99_large_to_small")),
+            "x " + _fixed(_get(scale, "origins_p99_large_to_small")),
             "within 1.2x",
         ),
         (
-            "attribution, one worker, 1,000,000 stored origins (10,000), referrals/s",
+            f"attribution, one worker, {sizes[0]} stored origins ({sizes[1]}), referrals/s",
             _fmt(_get(scale, "large", "attribution", "referrals_per_second"))
             + " ("
             + _fmt(_get(scale, "small", "attribution", "referrals_per_second"))
             + ")",
-            "10,000 / 1,000,000 x " + _fmt(_get(scale, "attribution_small_to_large")),
+            f"{sizes[1]} / {sizes[0]} x " + _fixed(_get(scale, "attribution_small_to_large")),
             "within 1.2x",
         ),
     ]
