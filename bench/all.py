@@ -63,7 +63,7 @@ def plan(quick: bool) -> list[Run]:
         ),
         Run(
             "referrals",
-            ["bench/referrals.py", "--seconds", seconds],
+            ["bench/referrals.py", "--seconds", seconds, "--paced-seconds", "5" if quick else "60"],
             {"BENCH_DATABASE_URL": f"{BASE}/goodword_bench_referrals"},
         ),
         Run(
@@ -112,6 +112,11 @@ def plan(quick: bool) -> list[Run]:
                 "--database-url",
                 f"{BASE}/goodword_bench_metrics",
             ],
+        ),
+        Run(
+            "scale",
+            ["bench/scale.py", "--seconds", seconds, "--large", str(1_000_000 // n)],
+            {"BENCH_SCALE_DATABASE_URL": f"{BASE}/goodword_bench_scale"},
         ),
     ]
 
@@ -203,6 +208,19 @@ def _get(run: Run | None, *path: str) -> Any:
     return value
 
 
+def _fixed(value: Any, digits: int = 2, unit: str = "") -> str:
+    """A figure whose second decimal matters (a CPU time in ms, a ratio near its target)."""
+    if not isinstance(value, (int, float)):
+        return "not measured"
+    return f"{value:,.{digits}f}{unit}"
+
+
+def _rows_read(report: Run | None) -> float | None:
+    seq = _get(report, "reads_per_job", "total", "seq_rows")
+    idx = _get(report, "reads_per_job", "total", "idx_rows")
+    return None if seq is None or idx is None else round(seq + idx, 1)
+
+
 def _fmt(value: Any, unit: str = "") -> str:
     if value is None:
         return "not measured"
@@ -234,6 +252,11 @@ def page(runs: list[Run], info: dict[str, str], load: tuple[str, str], quick: bo
     by = {run.name: run for run in runs}
     ref, att = by.get("referrals"), by.get("attribution")
     att2, web = by.get("attribution_two_workers"), by.get("webhooks")
+    scale = by.get("scale")
+    sizes = [
+        _fmt(_get(scale, size, "stored_origins_before") or default)
+        for size, default in (("large", 1_000_000), ("small", 10_000))
+    ]
     approvals = [e for e in (by["approvals"].extra if "approvals" in by else []) if "workers" in e]
     one = next((e for e in approvals if e.get("workers") == 1), None)
     two = next((e for e in approvals if e.get("workers") == 2), None)
@@ -262,7 +285,7 @@ def page(runs: list[Run], info: dict[str, str], load: tuple[str, str], quick: bo
         (
             "attribution + screening, one worker, referrals/s",
             _fmt(_get(att, "referrals_per_second")),
-            "last tenth / first tenth " + _fmt(_get(att, "steadiness_last_to_first")),
+            "last tenth / first tenth " + _fixed(_get(att, "steadiness_last_to_first")),
             "≥ 1,500 /s, steady",
         ),
         (
@@ -274,14 +297,33 @@ def page(runs: list[Run], info: dict[str, str], load: tuple[str, str], quick: bo
         ),
         (
             "attribution, worker CPU per job (user + system)",
-            _fmt(_get(att, "worker_cpu_ms_per_job"), " ms"),
+            _fixed(_get(att, "worker_cpu_ms_per_job"), 3, " ms"),
             "independent of load",
             "-",
         ),
         (
-            "purchase-to-referral latency at --paced-rate, one worker, p99",
+            "attribution, database server CPU per job (the workers' connections)",
+            _fixed(_get(att, "database_cpu_ms_per_job"), 3, " ms"),
+            "independent of load",
+            "-",
+        ),
+        (
+            "attribution, table rows read per job (pg_stat_user_tables)",
+            _fmt(_rows_read(att)),
+            "sequential " + _fmt(_get(att, "reads_per_job", "total", "seq_rows")),
+            "-",
+        ),
+        (
+            "purchase-to-referral latency, friend purchases paced at a share of intake"
+            " for 60 s, one worker, p99",
             _fmt(_get(ref, "origin_to_referral_latency", "p99_ms"), " ms"),
-            "p50 " + _fmt(_get(ref, "origin_to_referral_latency", "p50_ms"), " ms"),
+            "p50 "
+            + _fmt(_get(ref, "origin_to_referral_latency", "p50_ms"), " ms")
+            + ", at "
+            + _fmt(_get(ref, "paced_rate"), "/s")
+            + " ("
+            + _fmt(_get(ref, "paced_share_of_intake"))
+            + " of intake)",
             "< 1,000 ms",
         ),
         (
@@ -327,6 +369,24 @@ def page(runs: list[Run], info: dict[str, str], load: tuple[str, str], quick: bo
             _fmt(_get(by.get("metrics"), "worst_p99_ms"), " ms"),
             "slowest p50 " + _fmt(_get(by.get("metrics"), "worst_p50_ms"), " ms"),
             "< 200 ms",
+        ),
+        (
+            f"`POST /origins` p99, {sizes[0]} stored origins ({sizes[1]})",
+            _fmt(_get(scale, "large", "origins", "p99_ms"), " ms")
+            + " ("
+            + _fmt(_get(scale, "small", "origins", "p99_ms"), " ms")
+            + ")",
+            "x " + _fixed(_get(scale, "origins_p99_large_to_small")),
+            "within 1.2x",
+        ),
+        (
+            f"attribution, one worker, {sizes[0]} stored origins ({sizes[1]}), referrals/s",
+            _fmt(_get(scale, "large", "attribution", "referrals_per_second"))
+            + " ("
+            + _fmt(_get(scale, "small", "attribution", "referrals_per_second"))
+            + ")",
+            f"{sizes[1]} / {sizes[0]} x " + _fixed(_get(scale, "attribution_small_to_large")),
+            "within 1.2x",
         ),
     ]
     lines = [

@@ -8,7 +8,8 @@ Seeds the tables in bulk with SQL and starts `goodword serve` with the floor end
    then all six fraud policies) with unique order numbers and emails, with no worker running:
    requests/s, p50 and p99 against the floor, and the SQL statements one request costs.
 2. Starts one `goodword worker` and times it through the backlog: referrals/s.
-3. With the worker running, posts at a steady --paced-rate: the latency from an origin being
+3. With the worker running, posts at a steady rate (--paced-share of the intake measured in 1,
+   0.6 by default, or --paced-rate) for --paced-seconds (60): the latency from an origin being
    stored to its referral being stored (p50, p99), from the rows' own timestamps.
 """
 
@@ -19,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -211,7 +213,14 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--paced-rate", type=float, default=100.0)
+    parser.add_argument(
+        "--paced-rate",
+        type=float,
+        default=None,
+        help="requests/s of the paced phase (default: --paced-share of the measured intake)",
+    )
+    parser.add_argument("--paced-share", type=float, default=0.6)
+    parser.add_argument("--paced-seconds", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
     args = parser.parse_args()
@@ -245,19 +254,36 @@ def main() -> int:
             floor_res = run("floor (parse + one INSERT)", "127.0.0.1", port, floor, **opts)
             friend_res = run("friend purchase", "127.0.0.1", port, purchase_of("a"), **opts)
 
-            # 2. One worker through the backlog the first phase left.
+            # 2. One worker through the backlog the first phase left. Its progress comes from
+            # its own log lines (bench/attribution.py's Progress): watching it costs the
+            # database nothing.
+            from attribution import Progress
+
             queued = backlog(args.database_url)
+            progress = Progress()
             worker = subprocess.Popen(
                 [str(BIN / "goodword"), "worker", "--poll", "0.05"],
-                env=env,
+                env={**env, "GOODWORD_LOG_LEVEL": "INFO", "GOODWORD_LOG_FORMAT": "plain"},
                 stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
             )
+            reader = threading.Thread(target=progress.follow, args=(worker.stderr,), daemon=True)
+            reader.start()
+
+            def done() -> int:
+                with progress.lock:
+                    return progress.done
+
+            paced_rate = args.paced_rate or round(args.paced_share * friend_res.rps, 1)
             try:
                 started = time.perf_counter()
                 deadline = started + 300
+                while done() < queued and time.perf_counter() < deadline:
+                    time.sleep(0.02)
+                # Other kinds of jobs count as done too: make sure with one count, rarely.
                 while backlog(args.database_url) and time.perf_counter() < deadline:
-                    time.sleep(0.1)
+                    time.sleep(0.5)
                 drained = time.perf_counter() - started
                 left = backlog(args.database_url)
                 # 3. Steady ingest with the worker running beside the server.
@@ -266,14 +292,17 @@ def main() -> int:
                     "127.0.0.1",
                     port,
                     purchase_of("b"),
-                    connections=8,
-                    seconds=args.seconds,
+                    connections=32,
+                    seconds=args.paced_seconds,
                     warmup=0,
-                    rate=args.paced_rate,
+                    rate=paced_rate,
                 )
+                stored = queued + live_res.statuses.get(201, 0)
                 deadline = time.perf_counter() + 120
+                while done() < stored and time.perf_counter() < deadline:
+                    time.sleep(0.02)
                 while backlog(args.database_url) and time.perf_counter() < deadline:
-                    time.sleep(0.1)
+                    time.sleep(0.5)
             finally:
                 worker.terminate()
                 worker.wait(30)
@@ -293,6 +322,9 @@ def main() -> int:
         "worker_backlog": queued,
         "worker_drain_seconds": round(drained, 2),
         "worker_referrals_per_second": round((queued - left) / drained, 1) if drained else None,
+        "paced_rate": paced_rate,
+        "paced_share_of_intake": round(paced_rate / friend_res.rps, 2) if friend_res.rps else None,
+        "paced_seconds": args.paced_seconds,
         "friend_purchases_worker_running": live_res.summary(),
         "origin_to_referral_latency": lat,
         "referrals_created": referrals,

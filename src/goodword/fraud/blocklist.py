@@ -196,6 +196,8 @@ class Blocklist:
         return self._by_suffix.match(address) or self._by_prefix.match(address)
 
     def _match_ip(self, value: str) -> str | None:
+        if not self._ips and not self._networks:
+            return None  # nothing to match: no need to parse the address (the worker's hot path)
         try:
             ip = ipaddress.ip_address(value.strip())
         except ValueError:

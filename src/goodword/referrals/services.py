@@ -296,8 +296,8 @@ def referral_insert(
 def referrals_insert(
     *, rows: list[tuple[Referral, ReferralEvent, datetime | None]]
 ) -> list[Referral]:
-    """`referral_insert` for many (referral, event, resolve at): on PostgreSQL the statements
-    go out together in one round trip. Returns the referrals stored (an origin that already
+    """`referral_insert` for many (referral, event, resolve at): on PostgreSQL one statement
+    for the lot. Returns the referrals stored (an origin that already
     had one is left out)."""
     if not is_postgres():
         return [
@@ -305,13 +305,75 @@ def referrals_insert(
             for referral, event, resolve_at in rows
             if referral_insert(referral=referral, event=event, resolve_at=resolve_at)
         ]
-    results = fetch_many([_referral_insert_statement(*row) for row in rows])
+    if not rows:
+        return []
+    # Not prepared: one text whatever the count, but the plan of its joins is best made for
+    # the rows at hand (a few statements a batch, planned once each).
+    ids = dict(fetch_many([_referrals_insert_statement(rows)], prepare=False)[0])
     stored: list[Referral] = []
-    for (referral, _, _), result in zip(rows, results, strict=True):
-        if result:
-            referral.pk = result[0][0]
+    for n, (referral, _, _) in enumerate(rows):
+        if n in ids:
+            referral.pk = ids[n]
             stored.append(referral)
     return stored
+
+
+def _referrals_insert_statement(
+    rows: list[tuple[Referral, ReferralEvent, datetime | None]],
+) -> tuple[str, list[Any]]:
+    """Many referrals, their first events and resolution jobs in one statement (PostgreSQL):
+    the values as one array per column, unnested into rows `v` (numbered `n`, in the order
+    given), inserted in that order. Returns (n, referral id) for each referral stored; a row
+    whose origin already has a referral is left out, with its event and job."""
+    from django.db import connection
+    from psycopg.types.json import Jsonb
+
+    r_fields = [f for f in Referral._meta.concrete_fields if not f.primary_key]
+    e_fields = [
+        f for f in ReferralEvent._meta.concrete_fields if not f.primary_key and f.name != "referral"
+    ]
+    columns = ["n"] + [str(f.column) for f in r_fields] + [f"e_{f.column}" for f in e_fields]
+    types = ["int"] + [str(f.db_type(connection)) for f in (*r_fields, *e_fields)]
+    values: list[list[Any]] = [list(range(len(rows)))]
+    for f in r_fields:
+        json_field = f.get_internal_type() == "JSONField"
+        values.append(
+            [
+                Jsonb(getattr(r, f.attname)) if json_field else getattr(r, f.attname)
+                for r, _, _ in rows
+            ]
+        )
+    for f in e_fields:
+        values.append([getattr(e, f.attname) for _, e, _ in rows])
+    columns.append("resolve_at")
+    types.append("timestamptz")
+    values.append([resolve_at for _, _, resolve_at in rows])
+    # Binary (`%b`): text arrays in text format are escaped element by element (a regular
+    # expression per value), which cost the worker more than building the rows.
+    unnest = ", ".join(f"%b::{t}[]" for t in types)
+    r_cols = ", ".join(str(f.column) for f in r_fields)
+    e_cols = ", ".join(str(f.column) for f in e_fields)
+    job = queue.job_insert_values(
+        site_id="v.site_id",
+        kind="%s::text",
+        ref_id="r.id",
+        payload="%s::jsonb",
+        run_after="v.resolve_at",
+        created_at="v.created_at",
+    )
+    sql = (
+        f"WITH v AS MATERIALIZED (SELECT * FROM unnest({unnest}) AS v({', '.join(columns)})), "
+        f"r AS (INSERT INTO {Referral._meta.db_table} ({r_cols}) SELECT {r_cols} FROM v "
+        f"ORDER BY n ON CONFLICT (origin_id) DO NOTHING RETURNING id, origin_id), "
+        f"e AS (INSERT INTO {ReferralEvent._meta.db_table} ({e_cols}, referral_id) "
+        f"SELECT {', '.join(f'v.e_{f.column}' for f in e_fields)}, r.id "
+        f"FROM r JOIN v ON v.origin_id = r.origin_id ORDER BY v.n), "
+        f"j AS (INSERT INTO {queue.JOB_TABLE} ({queue.JOB_INSERT_COLUMNS}) SELECT {job} "
+        f"FROM r JOIN v ON v.origin_id = r.origin_id WHERE v.resolve_at IS NOT NULL "
+        f"ORDER BY v.n) "
+        f"SELECT v.n, r.id FROM r JOIN v ON v.origin_id = r.origin_id"
+    )
+    return sql, [*values, RESOLVE, Jsonb({})]
 
 
 def _referral_insert_statement(
