@@ -2,11 +2,16 @@
 
     .venv/bin/python bench/webhooks.py [--deliveries 3000] [--paced-rate 20] [--seconds 10]
 
-A receiver (http.server, threads) on 127.0.0.1 answers 200 and records when each delivery id
-arrived. The site allows private targets.
+A receiver (http.server, threads, HTTP/1.1 keep-alive as a web server in front of a receiver
+would answer; `--no-keep-alive` for HTTP/1.0, a connection per request) on 127.0.0.1 answers
+200 and records when each delivery id arrived. The site allows private targets.
 1. Throughput: --deliveries are stored (in batches of 100 per transaction, as many causing
-   changes would), then one `goodword worker` is started and timed until the receiver has them
-   all: deliveries/s. The same again with two workers.
+   changes would), then one `goodword worker` is started and timed from the first arrival to the
+   last: deliveries/s (the wall time from the worker's start, its start-up included, is given
+   too). The worker's CPU time (user + system, from /proc) per delivery. The same again with two
+   workers.
+   Then the statements per delivery: --deliveries more are sent by a worker loop in this process
+   while every statement psycopg sends is counted (transaction control not included).
 2. Latency: with one idle worker running (the default 0.2 s poll), one delivery is emitted per
    transaction at --paced-rate for --seconds; latency is from the commit of the causing
    transaction to the receiver reading the request (p50, p99).
@@ -15,6 +20,7 @@ arrived. The site allows private targets.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -32,14 +38,15 @@ from common import BIN, DEFAULT_DB, bench_env, create_site, ensure_database, goo
 
 
 class Receiver:
-    def __init__(self) -> None:
+    def __init__(self, *, keep_alive: bool = True) -> None:
         self.arrived: dict[str, float] = {}
         self.sent_at: dict[str, float] = {}
         self.lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+            disable_nagle_algorithm = True  # the status line and the body go out at once
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -110,19 +117,35 @@ def workers(env: dict[str, str], n: int, poll: str) -> list[subprocess.Popen[byt
     ]
 
 
-def stop(procs: list[subprocess.Popen[bytes]]) -> None:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a running process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stop(procs: list[subprocess.Popen[bytes]]) -> float:
+    """Stop the workers; the CPU seconds they used (0 where /proc is not there)."""
+    cpu = 0.0
     for proc in procs:
+        with contextlib.suppress(OSError):
+            cpu += cpu_seconds(proc.pid)
         proc.terminate()
     for proc in procs:
         proc.wait(30)
+    return cpu
 
 
-def throughput(env: dict[str, str], site_id: int, receiver: Receiver, n: int, k: int) -> float:
+def throughput(
+    env: dict[str, str], site_id: int, receiver: Receiver, n: int, k: int
+) -> dict[str, float]:
     start_count = receiver.count()
+    before = set(receiver.arrived)
     for _ in range(n // 100):
         emit(site_id, 100)
+    n = n // 100 * 100
     procs = workers(env, k, "0.05")
     started = time.perf_counter()
+    cpu = 0.0
     try:
         while receiver.count() - start_count < n:
             if time.perf_counter() - started > 600:
@@ -130,8 +153,49 @@ def throughput(env: dict[str, str], site_id: int, receiver: Receiver, n: int, k:
             time.sleep(0.01)
         elapsed = time.perf_counter() - started
     finally:
-        stop(procs)
-    return (n // 100 * 100) / elapsed
+        cpu = stop(procs)
+    with receiver.lock:
+        times = sorted(at for d, at in receiver.arrived.items() if d not in before)
+    return {
+        "per_second": (n - 1) / max(times[-1] - times[0], 1e-9),
+        "wall_per_second": n / elapsed,
+        "cpu_ms_per_delivery": cpu * 1000 / n,
+    }
+
+
+def statements(site_id: int, receiver: Receiver, n: int) -> dict[str, float]:
+    """Statements psycopg sends per delivery while a worker loop in this process sends `n`."""
+    import psycopg
+
+    from goodword.worker.loop import Worker
+
+    for _ in range(max(n // 100, 1)):
+        emit(site_id, 100)
+    n = max(n // 100, 1) * 100
+    start_count = receiver.count()
+    sent: list[str] = []
+    original = psycopg.Cursor.execute
+
+    def counting(self, query, params=None, **kwargs):  # type: ignore[no-untyped-def]
+        sent.append(str(query))
+        return original(self, query, params, **kwargs)
+
+    worker = Worker(batch=100)
+    batches = 0
+    psycopg.Cursor.execute = counting  # type: ignore[method-assign]
+    try:
+        while receiver.count() - start_count < n:
+            claimed, _ = worker.run_batch()
+            batches += 1 if claimed else 0
+            if not claimed:
+                time.sleep(0.01)
+    finally:
+        psycopg.Cursor.execute = original  # type: ignore[method-assign]
+    return {
+        "statements_per_delivery": round(len(sent) / n, 3),
+        "statements_per_batch": round(len(sent) / max(batches, 1), 1),
+        "batches": batches,
+    }
 
 
 def latency(
@@ -174,6 +238,7 @@ def main() -> int:
     parser.add_argument("--paced-rate", type=float, default=20.0)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
+    parser.add_argument("--no-keep-alive", action="store_true", help="an HTTP/1.0 receiver")
     args = parser.parse_args()
     ensure_database(args.database_url)
     with var_dir() as var:
@@ -185,17 +250,25 @@ def main() -> int:
         import django
 
         django.setup()
-        receiver = Receiver()
+        receiver = Receiver(keep_alive=not args.no_keep_alive)
         site_id = setup_site(slug, f"http://127.0.0.1:{receiver.port}/hooks")
         one = throughput(env, site_id, receiver, args.deliveries, 1)
         two = throughput(env, site_id, receiver, args.deliveries, 2)
         paced = latency(env, site_id, receiver, args.paced_rate, args.seconds)
+        counted = statements(site_id, receiver, args.deliveries)
     print(
         json.dumps(
             {
                 "deliveries": args.deliveries,
-                "deliveries_per_second_one_worker": round(one, 1),
-                "deliveries_per_second_two_workers": round(two, 1),
+                "receiver_keep_alive": not args.no_keep_alive,
+                "deliveries_per_second_one_worker": round(one["per_second"], 1),
+                "deliveries_per_second_two_workers": round(two["per_second"], 1),
+                "ratio_two_to_one": round(two["per_second"] / one["per_second"], 2),
+                "wall_per_second_with_start_one_worker": round(one["wall_per_second"], 1),
+                "wall_per_second_with_start_two_workers": round(two["wall_per_second"], 1),
+                "worker_cpu_ms_per_delivery_one_worker": round(one["cpu_ms_per_delivery"], 3),
+                "worker_cpu_ms_per_delivery_two_workers": round(two["cpu_ms_per_delivery"], 3),
+                **counted,
                 "latency_commit_to_receipt_idle_worker": {
                     "rate_per_second": args.paced_rate,
                     **paced,
