@@ -25,6 +25,7 @@ import json
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -140,14 +141,7 @@ def deliver(job: queue.Claimed) -> None:
 def deliver_batch(jobs: list[queue.Claimed], threads: int) -> dict[str, int]:
     stamp = now()
     ids = {job.ref_id for job in jobs if job.ref_id is not None}
-    deliveries = (
-        {
-            d.pk: d
-            for d in Delivery.objects.select_related("subscription", "site").filter(pk__in=ids)
-        }
-        if ids
-        else {}
-    )
+    deliveries = {d.pk: d for d in _DELIVERY_FIELDS.filter(pk__in=ids)} if ids else {}
     nothing: list[queue.Claimed] = []  # no delivery to send any more: the job just goes
     later: list[tuple[queue.Claimed, datetime]] = []  # waiting for an earlier one of their subject
     outcomes: list[_Outcome] = []
@@ -185,6 +179,25 @@ def deliver_batch(jobs: list[queue.Claimed], threads: int) -> dict[str, int]:
     return _record(outcomes, nothing, later, total=len(jobs))
 
 
+# What a delivery's attempt needs, and no more (model instances are the batch's main CPU cost).
+_DELIVERY_FIELDS = Delivery.objects.select_related("subscription", "site").only(
+    "uuid",
+    "site_id",
+    "subscription_id",
+    "hook_type",
+    "payload",
+    "extras",
+    "subject",
+    "status",
+    "attempts",
+    "last_status_code",
+    "created_at",
+    "site__slug",
+    "subscription__url",
+    "subscription__encoding",
+)
+
+
 def _earlier_pending(deliveries: list[Delivery]) -> dict[int, datetime | None]:
     """For each of these deliveries that has an earlier pending one about the same subject:
     that one's next attempt time (None when it has none). One query for the batch."""
@@ -200,12 +213,12 @@ def _earlier_pending(deliveries: list[Delivery]) -> dict[int, datetime | None]:
         .order_by("id")
         .values_list("id", "site_id", "subject", "next_attempt_at")
     )
-    first: dict[tuple[int, str], tuple[int, datetime | None]] = {}
+    first: dict[tuple[int, str | None], tuple[int, datetime | None]] = {}
     for pk, site_id, subject, next_at in rows:
         first.setdefault((site_id, subject), (pk, next_at))
     out: dict[int, datetime | None] = {}
     for delivery in deliveries:
-        found = first.get((delivery.site_id, delivery.subject or ""))
+        found = first.get((delivery.site_id, delivery.subject))
         if found is not None and found[0] < delivery.pk:
             out[delivery.pk] = found[1]
     return out
@@ -278,7 +291,23 @@ def _send_all(
     if threads <= 1 or len(sends) == 1:
         sent = [call(pair) for pair in sends]
     else:
-        sent = list(_pool(threads).map(call, sends))
+        # Each thread takes the next request when it is free (one task per thread, not per
+        # request: handing a thread each request costs more than the request's own bookkeeping).
+        todo = deque(enumerate(sends))
+        answers: list[_Sent | None] = [None] * len(sends)
+
+        def work() -> None:
+            while True:
+                try:
+                    index, pair = todo.popleft()
+                except IndexError:
+                    return
+                answers[index] = call(pair)
+
+        pool = _pool(threads)
+        for future in [pool.submit(work) for _ in range(min(threads, len(sends)))]:
+            future.result()
+        sent = [answer for answer in answers if answer is not None]
     stamp = now()
     return [
         _judge(job, delivery, settings[delivery.site_id], result, stamp)
@@ -452,12 +481,12 @@ def _wake_following(finished: list[Delivery], stamp: datetime) -> None:
         .order_by("id")
         .values_list("id", "site_id", "subject")
     )
-    pending: dict[tuple[int, str], list[int]] = {}
+    pending: dict[tuple[int, str | None], list[int]] = {}
     for pk, site_id, subject in rows:
         pending.setdefault((site_id, subject), []).append(pk)
     following = set()
     for d in with_subject:
-        after = [pk for pk in pending.get((d.site_id, d.subject or ""), []) if pk > d.pk]
+        after = [pk for pk in pending.get((d.site_id, d.subject), []) if pk > d.pk]
         if after:
             following.add(after[0])
     if following:
