@@ -159,11 +159,12 @@ def deliver_batch(jobs: list[queue.Claimed], threads: int) -> dict[str, int]:
     earlier = _earlier_pending([d for _, d in candidates if d.subject])
     sends: list[tuple[queue.Claimed, Delivery]] = []
     for job, delivery in candidates:
-        before = earlier.get(delivery.pk)
-        if before is not None:
+        if delivery.pk in earlier:
             # Out in order: the earlier one wakes this one when it is done; the recheck is a
-            # backstop against a wake that raced with this reschedule.
-            later.append((job, max(before or stamp, stamp) + timedelta(seconds=ORDER_RECHECK)))
+            # backstop against a wake that raced with this reschedule (the earlier one finished
+            # while this batch held the job).
+            before = earlier[delivery.pk] or stamp
+            later.append((job, max(before, stamp) + timedelta(seconds=ORDER_RECHECK)))
         elif delivery.subscription is None:
             outcomes.append(
                 _Outcome(job, delivery, None, DeliveryStatus.FAILED, "the subscription was removed")
