@@ -341,7 +341,13 @@ def page(runs: list[Run], info: dict[str, str], load: tuple[str, str], quick: bo
         (
             "webhook deliveries, one worker, /s",
             _fmt(_get(web, "deliveries_per_second_one_worker")),
-            "ratio to target " + _ratio(_get(web, "deliveries_per_second_one_worker"), 1000),
+            "ratio to target "
+            + _ratio(_get(web, "deliveries_per_second_one_worker"), 1000)
+            + ", worker CPU "
+            + _fmt(_get(web, "worker_cpu_ms_per_delivery_one_worker"), " ms")
+            + " and "
+            + _fmt(_get(web, "statements_per_batch"))
+            + " statements a batch of 100",
             "≥ 1,000 /s",
         ),
         (

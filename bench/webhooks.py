@@ -2,11 +2,16 @@
 
     .venv/bin/python bench/webhooks.py [--deliveries 3000] [--paced-rate 20] [--seconds 10]
 
-A receiver (http.server, threads) on 127.0.0.1 answers 200 and records when each delivery id
-arrived. The site allows private targets.
-1. Throughput: --deliveries are stored (in batches of 100 per transaction, as many causing
-   changes would), then one `goodword worker` is started and timed until the receiver has them
-   all: deliveries/s. The same again with two workers.
+A receiver (http.server, threads, HTTP/1.1 keep-alive as a web server in front of a receiver
+would answer; `--no-keep-alive` for HTTP/1.0, a connection per request) on 127.0.0.1 answers
+200 and records when each delivery id arrived. The site allows private targets.
+1. Throughput: one `goodword worker` is started and left to settle on an empty queue (its
+   start-up, about 0.7 s of CPU for Python and Django, is not in the figures); then
+   --deliveries are stored in one transaction, all due at its commit, and timed from the commit
+   to the last arrival: deliveries/s. The worker's CPU time over that span (user + system, from
+   /proc) per delivery, and the receiver's (this process). The same again with two workers.
+   Then the statements per delivery: --deliveries more are sent by a worker loop in this process
+   while every statement psycopg sends is counted (transaction control not included).
 2. Latency: with one idle worker running (the default 0.2 s poll), one delivery is emitted per
    transaction at --paced-rate for --seconds; latency is from the commit of the causing
    transaction to the receiver reading the request (p50, p99).
@@ -15,6 +20,7 @@ arrived. The site allows private targets.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -32,14 +38,15 @@ from common import BIN, DEFAULT_DB, bench_env, create_site, ensure_database, goo
 
 
 class Receiver:
-    def __init__(self) -> None:
+    def __init__(self, *, keep_alive: bool = True) -> None:
         self.arrived: dict[str, float] = {}
         self.sent_at: dict[str, float] = {}
         self.lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+            disable_nagle_algorithm = True  # the status line and the body go out at once
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -110,28 +117,99 @@ def workers(env: dict[str, str], n: int, poll: str) -> list[subprocess.Popen[byt
     ]
 
 
-def stop(procs: list[subprocess.Popen[bytes]]) -> None:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a running process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stop(procs: list[subprocess.Popen[bytes]]) -> float:
+    """Stop the workers; the CPU seconds they used (0 where /proc is not there)."""
+    cpu = 0.0
     for proc in procs:
+        with contextlib.suppress(OSError):
+            cpu += cpu_seconds(proc.pid)
         proc.terminate()
     for proc in procs:
         proc.wait(30)
+    return cpu
 
 
-def throughput(env: dict[str, str], site_id: int, receiver: Receiver, n: int, k: int) -> float:
+def idle(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Wait until the workers have started and poll an empty queue (their CPU time stands
+    nearly still for half a second)."""
+    deadline = time.perf_counter() + 60
+    last = sum(cpu_seconds(proc.pid) for proc in procs)
+    while time.perf_counter() < deadline:
+        time.sleep(0.5)
+        now = sum(cpu_seconds(proc.pid) for proc in procs)
+        if now - last < 0.02 * len(procs):
+            return
+        last = now
+    raise RuntimeError("the workers did not settle within a minute")
+
+
+def throughput(
+    env: dict[str, str], site_id: int, receiver: Receiver, n: int, k: int
+) -> dict[str, float]:
+    """The workers start and settle on an empty queue; then the deliveries commit in one
+    transaction, all due at once, and the clock runs from that commit to the last arrival."""
     start_count = receiver.count()
-    for _ in range(n // 100):
-        emit(site_id, 100)
     procs = workers(env, k, "0.05")
-    started = time.perf_counter()
     try:
+        idle(procs)
+        cpu_before = sum(cpu_seconds(proc.pid) for proc in procs)
+        emit(site_id, n)
+        started = time.perf_counter()
+        here_before = time.process_time()
         while receiver.count() - start_count < n:
             if time.perf_counter() - started > 600:
                 raise RuntimeError("deliveries did not arrive within 10 minutes")
-            time.sleep(0.01)
+            time.sleep(0.005)
         elapsed = time.perf_counter() - started
+        here = time.process_time() - here_before
     finally:
-        stop(procs)
-    return (n // 100 * 100) / elapsed
+        cpu = stop(procs)
+    return {
+        "per_second": n / elapsed,
+        "cpu_ms_per_delivery": (cpu - cpu_before) * 1000 / n,
+        "receiver_cpu_ms_per_delivery": here * 1000 / n,
+    }
+
+
+def statements(site_id: int, receiver: Receiver, n: int) -> dict[str, float]:
+    """Statements psycopg sends per delivery while a worker loop in this process sends `n`."""
+    import psycopg
+
+    from goodword.worker.loop import Worker
+
+    for _ in range(max(n // 100, 1)):
+        emit(site_id, 100)
+    n = max(n // 100, 1) * 100
+    start_count = receiver.count()
+    sent: list[str] = []
+    original = psycopg.Cursor.execute
+
+    def counting(self, query, params=None, **kwargs):  # type: ignore[no-untyped-def]
+        sent.append(str(query))
+        return original(self, query, params, **kwargs)
+
+    worker = Worker(batch=100)
+    batches = 0
+    psycopg.Cursor.execute = counting  # type: ignore[method-assign]
+    try:
+        while receiver.count() - start_count < n:
+            claimed, _ = worker.run_batch()
+            batches += 1 if claimed else 0
+            if not claimed:
+                time.sleep(0.01)
+    finally:
+        psycopg.Cursor.execute = original  # type: ignore[method-assign]
+    return {
+        "statements_per_delivery": round(len(sent) / n, 3),
+        "statements_per_batch": round(len(sent) / max(batches, 1), 1),
+        "batches": batches,
+    }
 
 
 def latency(
@@ -174,6 +252,7 @@ def main() -> int:
     parser.add_argument("--paced-rate", type=float, default=20.0)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
+    parser.add_argument("--no-keep-alive", action="store_true", help="an HTTP/1.0 receiver")
     args = parser.parse_args()
     ensure_database(args.database_url)
     with var_dir() as var:
@@ -185,17 +264,24 @@ def main() -> int:
         import django
 
         django.setup()
-        receiver = Receiver()
+        receiver = Receiver(keep_alive=not args.no_keep_alive)
         site_id = setup_site(slug, f"http://127.0.0.1:{receiver.port}/hooks")
         one = throughput(env, site_id, receiver, args.deliveries, 1)
         two = throughput(env, site_id, receiver, args.deliveries, 2)
         paced = latency(env, site_id, receiver, args.paced_rate, args.seconds)
+        counted = statements(site_id, receiver, args.deliveries)
     print(
         json.dumps(
             {
                 "deliveries": args.deliveries,
-                "deliveries_per_second_one_worker": round(one, 1),
-                "deliveries_per_second_two_workers": round(two, 1),
+                "receiver_keep_alive": not args.no_keep_alive,
+                "deliveries_per_second_one_worker": round(one["per_second"], 1),
+                "deliveries_per_second_two_workers": round(two["per_second"], 1),
+                "ratio_two_to_one": round(two["per_second"] / one["per_second"], 2),
+                "worker_cpu_ms_per_delivery_one_worker": round(one["cpu_ms_per_delivery"], 3),
+                "worker_cpu_ms_per_delivery_two_workers": round(two["cpu_ms_per_delivery"], 3),
+                "receiver_cpu_ms_per_delivery": round(one["receiver_cpu_ms_per_delivery"], 3),
+                **counted,
                 "latency_commit_to_receipt_idle_worker": {
                     "rate_per_second": args.paced_rate,
                     **paced,

@@ -836,7 +836,8 @@ def _worker_options(p: argparse.ArgumentParser) -> None:
         "--concurrency",
         type=int,
         default=None,
-        help="webhook deliveries sent side by side (default 8 on PostgreSQL, 1 on SQLite)",
+        help="webhook requests sent side by side (default 8); other jobs that wait on the "
+        "network: 8 on PostgreSQL, 1 on SQLite",
     )
     p.add_argument(
         "--metrics-port",

@@ -6,6 +6,7 @@ that changes between the check and the connect (rebinding) cannot reach an inter
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import select
@@ -148,6 +149,14 @@ def resolve(host: str, port: int, *, allow_private: bool) -> str:
     return addresses[0]
 
 
+def _nodelay(sock: socket.socket) -> socket.socket:
+    """No Nagle delay on a kept-alive connection (as http.client's own connect does): a small
+    write must not wait for the receiver's delayed acknowledgement."""
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
 class _PinnedHTTP(http.client.HTTPConnection):
     def __init__(self, host: str, port: int, address: str, read_timeout: float) -> None:
         super().__init__(host, port, timeout=CONNECT_TIMEOUT)
@@ -155,7 +164,7 @@ class _PinnedHTTP(http.client.HTTPConnection):
         self._read_timeout = read_timeout
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = _nodelay(socket.create_connection((self._address, self.port), self.timeout))
         self.sock.settimeout(self._read_timeout)
 
 
@@ -166,7 +175,7 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         self._read_timeout = read_timeout
 
     def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
+        sock = _nodelay(socket.create_connection((self._address, self.port), self.timeout))
         # Certificate and SNI are checked against the host name, not the pinned address.
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
         self.sock.settimeout(self._read_timeout)

@@ -20,6 +20,7 @@ from goodword.observability.metrics import observe_jobs
 from goodword.worker import queue
 
 log = logging.getLogger("goodword.worker")
+SEND_THREADS = 8  # requests at once for a batch handler (webhook deliveries), by default
 
 
 def load_handlers() -> None:
@@ -43,6 +44,8 @@ class Worker:
         self.stopping = threading.Event()
         # Jobs that wait on the network (webhook deliveries) run side by side in threads, each
         # with its own database connection; on SQLite, one writer at a time anyway, one thread.
+        # A batch handler's requests hold no database connection: as many at once on both.
+        self.send_threads = max(1, concurrency or SEND_THREADS)
         if concurrency is None:
             concurrency = 8 if is_postgres() else 1
         self.concurrency = max(1, concurrency)
@@ -165,8 +168,25 @@ class Worker:
             return 0, 0
         started = time.perf_counter()
         outcomes: dict[str, int] = {}
-        concurrent = [job for job in jobs if job.kind in queue.OWN_TRANSACTION]
-        rest = [job for job in jobs if job.kind not in queue.OWN_TRANSACTION]
+        own_batches: dict[str, list[queue.Claimed]] = {}
+        for job in jobs:
+            if job.kind in queue.OWN_BATCH_HANDLERS:
+                own_batches.setdefault(job.kind, []).append(job)
+        concurrent = [
+            job for job in jobs if job.kind in queue.OWN_TRANSACTION and job.kind not in own_batches
+        ]
+        rest = [
+            job
+            for job in jobs
+            if job.kind not in queue.OWN_TRANSACTION and job.kind not in own_batches
+        ]
+        for kind, group in own_batches.items():
+            if self.stopping.is_set():
+                queue.release(group)
+                continue
+            ran = run_own_batch(kind, group, threads=self.send_threads)
+            for outcome, count in ran.items():
+                outcomes[outcome] = outcomes.get(outcome, 0) + count
         for index, group in _groups(rest):
             if self.stopping.is_set():
                 queue.release(rest[index:])
@@ -189,6 +209,23 @@ class Worker:
             **outcomes,
         )
         return len(jobs), outcomes.get("done", 0)
+
+
+def run_own_batch(kind: str, jobs: list[queue.Claimed], *, threads: int) -> dict[str, int]:
+    """The claimed jobs of a kind with an own-transaction batch handler, all at once. A handler
+    that raises does not stop the worker: its jobs that are still ours are retried later (an
+    effect it already committed stays; the job's handler finds it when it runs again)."""
+    sites = {job.site_id for job in jobs}
+    with job_context(kind, [job.id for job in jobs], sites.pop() if len(sites) == 1 else None):
+        try:
+            ran = queue.OWN_BATCH_HANDLERS[kind](jobs, threads)
+        except Exception as exc:
+            log.exception("batch failed kind=%s jobs=%s", kind, len(jobs))
+            for job in jobs:
+                queue.fail(job, f"{type(exc).__name__}: {exc}")
+            ran = {"failed": len(jobs)}
+    observe_jobs(kind, ran)
+    return ran
 
 
 def _run_observed(job: queue.Claimed) -> str:
@@ -225,7 +262,14 @@ def drain(*, limit: int = 10_000) -> int:
         jobs = queue.claim(limit=100)
         if not jobs:
             break
-        for _, group in _groups(jobs):
+        own: dict[str, list[queue.Claimed]] = {}
+        for job in jobs:
+            if job.kind in queue.OWN_BATCH_HANDLERS:
+                own.setdefault(job.kind, []).append(job)
+        for _, group in _groups([job for job in jobs if job.kind not in own]):
             queue.run_many(group)
+        for kind, group in own.items():
+            # One request at a time, in order: what tests of ordering need to see.
+            run_own_batch(kind, group, threads=1)
         done += len(jobs)
     return done

@@ -372,20 +372,100 @@ def run_many(jobs: list[Claimed]) -> dict[str, int]:
 
 
 def _complete_many(jobs: list[Claimed]) -> int:
-    if not jobs:
-        return 0
-    done = 0
-    for token in {job.token for job in jobs}:
-        ids = [job.id for job in jobs if job.token == token]
-        params: list[Any]
-        if is_postgres():  # one statement text whatever the count: it stays prepared
-            where, params = "id = ANY(%s)", [ids]
-        else:
-            where, params = f"id IN ({', '.join(['%s'] * len(ids))})", list(ids)
-        done += len(
-            fetch(
-                f"DELETE FROM {_T} WHERE {where} AND claim_token = %s RETURNING id",
-                [*params, token],
-            )
+    return len(complete_many(jobs))
+
+
+def _by_token(jobs: Iterable[Claimed]) -> dict[str, list[Claimed]]:
+    # One claim hands out one token, so a batch is almost always a single group.
+    groups: dict[str, list[Claimed]] = {}
+    for job in jobs:
+        groups.setdefault(job.token, []).append(job)
+    return groups
+
+
+def _ids_where(ids: list[int]) -> tuple[str, list[Any]]:
+    if is_postgres():  # one statement text whatever the count: it stays prepared
+        return "id = ANY(%s)", [ids]
+    return f"id IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
+def complete_many(jobs: Iterable[Claimed]) -> set[int]:
+    """Delete the jobs we still hold, one statement per claim; the ids deleted. Call inside
+    the transaction that applies their effects, and apply only those of the returned ids."""
+    done: set[int] = set()
+    for token, group in _by_token(jobs).items():
+        where, params = _ids_where([job.id for job in group])
+        rows = fetch(
+            f"DELETE FROM {_T} WHERE {where} AND claim_token = %s RETURNING id", [*params, token]
         )
+        done.update(row[0] for row in rows)
     return done
+
+
+def extend_leases(jobs: Iterable[Claimed], *, until: datetime) -> set[int]:
+    """`extend_lease` for many jobs, one statement per claim: the ids still ours."""
+    kept: set[int] = set()
+    for token, group in _by_token(jobs).items():
+        where, params = _ids_where([job.id for job in group])
+        rows = fetch(
+            f"UPDATE {_T} SET claimed_until = %s WHERE {where} AND claim_token = %s RETURNING id",
+            [until, *params, token],
+        )
+        kept.update(row[0] for row in rows)
+    return kept
+
+
+def reschedule_many(later: Iterable[tuple[Claimed, datetime]]) -> set[int]:
+    """`Reschedule` for many jobs at once (each back in the queue at its own time, the attempt
+    not counted), one statement per claim: the ids still ours."""
+    at = {job.id: when for job, when in later}
+    kept: set[int] = set()
+    for token, group in _by_token(job for job, _ in later).items():
+        ids = [job.id for job in group]
+        if is_postgres():
+            sql = (
+                f"UPDATE {_T} AS j SET run_after = v.at, claimed_until = NULL, "
+                f"claim_token = NULL, attempts = GREATEST(j.attempts - 1, 0) "
+                f"FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::timestamptz[]) AS at) v "
+                f"WHERE j.id = v.id AND j.claim_token = %s RETURNING j.id"
+            )
+            params: list[Any] = [ids, [at[i] for i in ids], token]
+        else:
+            cases = " ".join("WHEN %s THEN %s" for _ in ids)
+            where, in_params = _ids_where(ids)
+            sql = (
+                f"UPDATE {_T} SET run_after = CASE id {cases} END, claimed_until = NULL, "
+                f"claim_token = NULL, attempts = MAX(attempts - 1, 0) "
+                f"WHERE {where} AND claim_token = %s RETURNING id"
+            )
+            pairs = [value for i in ids for value in (i, at[i])]
+            params = [*pairs, *in_params, token]
+        kept.update(row[0] for row in fetch(sql, params))
+    return kept
+
+
+def wake_many(*, kind: str, ref_ids: Iterable[int], at: datetime | None = None) -> int:
+    """`wake` for many rows in one statement."""
+    ids = sorted(set(ref_ids))
+    if not ids:
+        return 0
+    return Job.objects.filter(kind=kind, ref_id__in=ids, claimed_until__isnull=True).update(
+        run_after=at or now()
+    )
+
+
+# A kind may instead have an own-transaction batch handler: it gets all the claimed jobs of its
+# kind at once, does work that waits on the network outside any transaction (with up to
+# `threads` requests at a time) and records the outcomes of the whole batch itself, completing
+# or rescheduling the jobs with `complete_many` / `reschedule_many` inside the transaction of
+# their effects. It returns its outcome counts ("done", "rescheduled", "lost", "failed").
+OwnBatchHandler = Callable[[list[Claimed], int], dict[str, int]]
+OWN_BATCH_HANDLERS: dict[str, OwnBatchHandler] = {}
+
+
+def own_batch_handler(kind: str) -> Callable[[OwnBatchHandler], OwnBatchHandler]:
+    def register(fn: OwnBatchHandler) -> OwnBatchHandler:
+        OWN_BATCH_HANDLERS[kind] = fn
+        return fn
+
+    return register
