@@ -9,7 +9,7 @@ PostgreSQL only. Builds its own database `goodword_bench_metrics` (dropped at th
 2. Bulk SQL: --origins Purchase origins spread over the year before today (buyers drawn from
    one person in ten), one offer per 10 purchases with two shares and one claim each, one
    referral per 20 purchases. The per-day totals' triggers count them as they are inserted
-   (ADR 0015); `goodword manage metrics_compact` folds the deltas, as the worker would; then
+   (ADR 0017); `goodword manage metrics_compact` folds the deltas, as the worker would; then
    VACUUM ANALYZE, as autovacuum would.
 3. `goodword serve` (one worker) on 127.0.0.1; each metric over the whole year, and segmented
    by week (and revenue by day), is asked --repeat times after one warm-up request; p50 and p99

@@ -1,4 +1,4 @@
-"""On PostgreSQL a chunk is stored set-based (ADR 0015): the same origins, people, jobs and row
+"""On PostgreSQL a chunk is stored set-based (ADR 0018): the same origins, people, jobs and row
 errors as one row at a time, in a number of statements that does not grow with the chunk."""
 
 from __future__ import annotations

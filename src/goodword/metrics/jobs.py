@@ -1,4 +1,4 @@
-"""The metrics app's worker housekeeping: folding the per-day totals' deltas (ADR 0015)."""
+"""The metrics app's worker housekeeping: folding the per-day totals' deltas (ADR 0017)."""
 
 from __future__ import annotations
 

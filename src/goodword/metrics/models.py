@@ -1,7 +1,7 @@
 """Per-day totals of purchases and referrals that the Metrics API sums instead of raw rows.
 
 Database triggers on `origins_origin` and `referrals_referral` append a signed delta row here
-in the transaction of every insert, update and delete that changes a figure (ADR 0015), so
+in the transaction of every insert, update and delete that changes a figure (ADR 0017), so
 the totals are exact at every commit whatever wrote the row (the API, a batch, a bulk status
 change, a cascade). Appending, never updating, keeps concurrent writers off each other's rows;
 `rollup_compact` folds a day's deltas into one row per key later."""

@@ -4,7 +4,7 @@ Each metric is a ratio of additive measures (or one measure). A measure is one a
 over an index range, optionally grouped by UTC day (and channel), so a segmented answer costs
 one query per measure whatever the number of segments: the days are summed into segments here.
 Purchases and referrals, the tables that grow with a site's orders, are read from their per-day
-totals (`metrics.models.DayTotal`, kept exact by triggers: ADR 0015), at most a few rows per
+totals (`metrics.models.DayTotal`, kept exact by triggers: ADR 0017), at most a few rows per
 day; offers, shares and claims from their rows over `(site, created_at)`. Counts over a day are
 additive, which is why a rate's numerator counts rows of the day of its denominator (offers
 created that day that were ever shared)."""

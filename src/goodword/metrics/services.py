@@ -1,4 +1,4 @@
-"""Folding the per-day totals' deltas into one row per key (ADR 0015).
+"""Folding the per-day totals' deltas into one row per key (ADR 0017).
 
 Triggers append a delta per written statement (PostgreSQL) or row (SQLite); reads sum whatever
 rows a day has, so compaction changes no answer, only how many rows a read sums."""

@@ -1,5 +1,5 @@
 """Many origins of one kind stored at once (a batch chunk), with the results `origin_create`
-would give each one in turn. PostgreSQL only (ADR 0015); SQLite batches go row by row.
+would give each one in turn. PostgreSQL only (ADR 0018); SQLite batches go row by row.
 
 A chunk costs a fixed number of statements, whatever its size:
 1. the identities already stored, with their fingerprints (purchases and events);

@@ -8,7 +8,7 @@ the single endpoint would refuse (invalid, or a duplicate with other data) is re
 OriginBatchError instead.
 
 On PostgreSQL, a chunk without offers to make or event webhooks to send is stored set-based
-(ADR 0015): every row validated first, exactly as above, then the valid rows stored together by
+(ADR 0018): every row validated first, exactly as above, then the valid rows stored together by
 `origin_ingest_many` in a fixed number of statements, with the same answers row for row. If the
 database refuses any of it (a value validation let through) or a concurrent writer got in
 between, the chunk runs again row by row, so only the bad row is recorded.

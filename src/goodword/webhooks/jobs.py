@@ -1,5 +1,5 @@
 """The worker's delivery jobs, a batch at a time: one attempt per delivery per run, then
-delivered, retried later or given up (ADR 0015).
+delivered, retried later or given up (ADR 0021).
 
 A batch is every delivery job of one claim. It is read in a few statements (the deliveries,
 the earlier pending ones of their subjects, the sites' settings); the leases of the jobs to send

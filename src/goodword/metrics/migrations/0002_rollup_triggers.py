@@ -1,4 +1,4 @@
-"""Triggers that keep `metrics_daytotal` exact with every write, and the backfill (ADR 0015).
+"""Triggers that keep `metrics_daytotal` exact with every write, and the backfill (ADR 0017).
 
 Each trigger appends signed deltas: an insert adds the new rows, a delete subtracts the old, an
 update subtracts the old and adds the new (nothing when no counted column changed). PostgreSQL
