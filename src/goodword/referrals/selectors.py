@@ -393,8 +393,7 @@ def fraud_facts_many(
     for row in fetch_many([(sql, params)], prepare=False)[0]:
         rows[row[0]].append(row[1:])
     return [
-        _fraud_facts(found, match[0], match[3])
-        for found, match in zip(rows, matches, strict=True)
+        _fraud_facts(found, match[0], match[3]) for found, match in zip(rows, matches, strict=True)
     ]
 
 
