@@ -37,7 +37,7 @@ from goodword.origins.intake import (
     origin_prepare,
 )
 from goodword.origins.models import OriginBatch, OriginBatchChunk
-from goodword.origins.schemas import origin_data_validate
+from goodword.origins.schemas import PersonFields, origin_data_validate
 from goodword.origins.services import OriginData
 from goodword.sites.auth import SiteRef, site_ref
 from goodword.worker import queue
@@ -62,11 +62,11 @@ def _store_set(
     for offset, row in enumerate(chunk.rows):
         index = chunk.first_row + offset
         try:
-            data = origin_data_validate(kind=batch.type, data=row)
+            data = _row_validate(batch, row)
             prepared, _channels = origin_prepare(
                 kind=batch.type, data=data, current_ip=batch.client_ip
             )
-        except DomainError as exc:
+        except (_RowRefused, DomainError) as exc:
             errors.append(RowError(index=index, message=exc.message, data=row))
         else:
             valid.append((index, row, prepared))
@@ -81,13 +81,19 @@ def _store_set(
     return stored, errors
 
 
-def _store_row(site: SiteRef, batch: OriginBatch, row: Any) -> None:
-    """One row as the single-origin endpoint would take it; _RowRefused with its sentence."""
+def _row_validate(batch: OriginBatch, row: Any) -> PersonFields:
+    """A row's data as the single-origin endpoint validates it (DomainError), after the one
+    check a batch adds: a row that is not an object is _RowRefused."""
     if not isinstance(row, dict):
         # Said before validation, whose sentence for a non-object would name no row.
         raise _RowRefused("`data` must be an object")
+    return origin_data_validate(kind=batch.type, data=row)
+
+
+def _store_row(site: SiteRef, batch: OriginBatch, row: Any) -> None:
+    """One row as the single-origin endpoint would take it; _RowRefused with its sentence."""
     try:
-        data = origin_data_validate(kind=batch.type, data=row)
+        data = _row_validate(batch, row)
         origin_ingest(
             site=site,
             kind=batch.type,

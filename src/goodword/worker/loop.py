@@ -266,10 +266,13 @@ def drain(*, limit: int = 10_000) -> int:
         for job in jobs:
             if job.kind in queue.OWN_BATCH_HANDLERS:
                 own.setdefault(job.kind, []).append(job)
-        for _, group in _groups([job for job in jobs if job.kind not in own]):
-            queue.run_many(group)
+        # In the worker's order (Worker.run_batch): the own-batch kinds first, so that a job
+        # waiting on a delivery claimed with it (an email share on its unsubscribe check)
+        # sees the delivery done.
         for kind, group in own.items():
             # One request at a time, in order: what tests of ordering need to see.
             run_own_batch(kind, group, threads=1)
+        for _, group in _groups([job for job in jobs if job.kind not in own]):
+            queue.run_many(group)
         done += len(jobs)
     return done

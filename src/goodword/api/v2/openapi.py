@@ -142,10 +142,10 @@ FIELD_SCHEMAS: dict[str, dict[str, Any]] = {
         "anyOf": [
             {"type": "string", "format": "ipv4"},
             {"type": "string", "format": "ipv6"},
-            {"type": "string", "enum": ["current"]},
+            {"type": "string", "enum": ["current", ""]},
             {"type": "null"},
         ],
-        "description": 'An IP address, or "current" for the caller\'s',
+        "description": 'An IP address, "current" for the caller\'s, or "" (or null) for none',
     },
 }
 # Origin fields that are not free text (numbers are refused there, or they have a shape).
