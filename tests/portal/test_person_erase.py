@@ -27,7 +27,7 @@ def test_an_agent_erases_a_person_and_the_audit_keeps_no_trace_of_them(
     # when an agent erases them with a note that repeats their address
     response = agent_client.post(
         url(api_site.site, referral.friend_id, "erase"),
-        {"note": f"GDPR request from {FRIEND}"},
+        {"note": f"GDPR request from {FRIEND}", "confirm": "yes"},
         follow=True,
     )
 
@@ -52,9 +52,11 @@ def test_an_agent_erases_a_person_and_the_audit_keeps_no_trace_of_them(
 
 def test_a_second_erase_is_refused_and_records_nothing(api, api_site, agent_client):
     referral = flagged_referral(api, api_site.site)
-    agent_client.post(url(api_site.site, referral.friend_id, "erase"))
+    agent_client.post(url(api_site.site, referral.friend_id, "erase"), {"confirm": "yes"})
 
-    again = agent_client.post(url(api_site.site, referral.friend_id, "erase"), follow=True)
+    again = agent_client.post(
+        url(api_site.site, referral.friend_id, "erase"), {"confirm": "yes"}, follow=True
+    )
 
     assert "was erased on" in again.content.decode()
     assert AuditEntry.objects.filter(action="person.erase").count() == 1
@@ -76,7 +78,9 @@ def test_erasing_without_the_csrf_token_is_refused(api, api_site, agent):
 
     referral = flagged_referral(api, api_site.site)
 
-    response = client_for(agent, csrf=True).post(url(api_site.site, referral.friend_id, "erase"))
+    response = client_for(agent, csrf=True).post(
+        url(api_site.site, referral.friend_id, "erase"), {"confirm": "yes"}
+    )
 
     assert response.status_code == 403
     assert Person.objects.get(pk=referral.friend_id).anonymized_at is None
@@ -87,7 +91,7 @@ def test_another_sites_person_is_not_found(api, api_site, other_site, agent_clie
 
     stranger = PersonFactory(site=other_site)
 
-    response = agent_client.post(url(api_site.site, stranger.pk, "erase"))
+    response = agent_client.post(url(api_site.site, stranger.pk, "erase"), {"confirm": "yes"})
 
     assert response.status_code == 404
     assert Person.objects.get(pk=stranger.pk).anonymized_at is None
@@ -102,3 +106,20 @@ def test_the_service_checks_the_role_too(api, api_site, viewer):
 
     with pytest.raises(Forbidden):
         person_erase_by_staff(staff=staff_of(viewer, api_site.site), person_id=referral.friend_id)
+
+
+def test_an_erase_posted_without_its_confirmation_erases_nothing(api, api_site, agent_client):
+    # given a friend, and a post to Erase without the box that says it cannot be undone (a
+    # script, or a browser without HTMX's prompt and the form's required box)
+    referral = flagged_referral(api, api_site.site)
+
+    response = agent_client.post(
+        url(api_site.site, referral.friend_id, "erase"), {"note": "GDPR"}, follow=True
+    )
+
+    # then nothing is erased or audited, and the page says why
+    assert "Nothing was erased" in response.content.decode()
+    friend = Person.objects.get(pk=referral.friend_id)
+    assert friend.anonymized_at is None and friend.email == FRIEND
+    assert not AuditEntry.objects.filter(action="person.erase").exists()
+    assert not Erasure.objects.exists()

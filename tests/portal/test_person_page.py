@@ -38,6 +38,7 @@ def test_the_advocates_page_shows_offers_links_referrals_rewards_and_webhooks(
     assert "referral_web_hook" in page  # the delivery about their referral
     # the erase action is offered, behind a confirmation
     assert 'id="erase-form"' in page and 'hx-confirm="Erase ' in page
+    assert '<input type="checkbox" name="confirm" value="yes" required>' in page
 
 
 def test_the_friends_page_shows_their_origin_and_referral_as_friend(api, api_site, agent_client):

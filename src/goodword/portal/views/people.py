@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
@@ -38,9 +39,17 @@ def unsubscribe(request: HttpRequest, site_slug: str, person_id: int) -> HttpRes
     return redirect("portal:person", site_slug, person_id)
 
 
+ERASE_UNCONFIRMED = "Nothing was erased: tick the box that says erasing cannot be undone."
+
+
 @require_POST
 @portal_view(Role.AGENT)
 def erase(request: HttpRequest, site_slug: str, person_id: int) -> HttpResponse:
+    if request.POST.get("confirm") != "yes":
+        # The page's form asks with a required box (and HTMX with a prompt); a post without
+        # it, from a script or a browser without either, erases nothing.
+        messages.error(request, ERASE_UNCONFIRMED)
+        return redirect("portal:person", site_slug, person_id)
     note = posted_note(request)
     staff = request.staff  # type: ignore[attr-defined]
 
