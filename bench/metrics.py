@@ -82,9 +82,10 @@ def seed(url: str, slug: str, origins: int) -> None:
         p["site"] = row[0]
         cur.execute(
             "INSERT INTO campaigns_campaign (site_id, slug, name, tags, status,"
-            " joinable_category_names, destination_url, gate_email, created_at, updated_at)"
+            " joinable_category_names, destination_url, gate_email, advocate_coupon_pattern,"
+            " created_at, updated_at)"
             " VALUES (%(site)s, 'invite', 'Invite', '[\"invite\"]', 'Live', '[]',"
-            " 'https://shop.example.com/', false, now(), now()) RETURNING id",
+            " 'https://shop.example.com/', false, '', now(), now()) RETURNING id",
             p,
         )
         p["campaign"] = cur.fetchone()[0]
