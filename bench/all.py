@@ -348,8 +348,8 @@ def page(runs: list[Run], info: dict[str, str], load: tuple[str, str], quick: bo
         ),
         (
             "batch ingest, worker CPU per row (user + system)",
-            _fmt(_get(by.get("batch"), "worker_cpu_ms_per_row"), " ms"),
-            "PostgreSQL " + _fmt(_get(by.get("batch"), "postgres_cpu_ms_per_row"), " ms"),
+            _fixed(_get(by.get("batch"), "worker_cpu_ms_per_row"), 3, " ms"),
+            "PostgreSQL " + _fixed(_get(by.get("batch"), "postgres_cpu_ms_per_row"), 3, " ms"),
             "-",
         ),
         (
@@ -426,8 +426,8 @@ def page(runs: list[Run], info: dict[str, str], load: tuple[str, str], quick: bo
         "## Figures",
         "",
         "Why attribution was erratic and what changed: "
-        "[ADR 0014](adr/0014-attribution-throughput.md). Targets not met, with their measured "
-        "causes: the notes after the table.",
+        "[ADR 0014](adr/0014-attribution-throughput.md). What changed since the previous run, "
+        "and the causes behind the figures that used to miss: the notes after the table.",
         "",
         "| stage | figure | ratio | target |",
         "|---|---|---|---|",
