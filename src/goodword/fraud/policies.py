@@ -305,11 +305,12 @@ def party_ips(party: Party) -> frozenset[str]:
     return party.ips | {ip for ip, _ in party.ip_user_agents}
 
 
-def _index_ips(values: Iterable[str]) -> dict[str, str]:
-    """Normalised IP → the first raw spelling of it (in sorted order, for stable evidence)."""
+def _index(values: Iterable[str], normalise: Callable[[str], str | None]) -> dict[str, str]:
+    """Normalised value → the first raw spelling of it (in sorted order, for stable evidence);
+    values that do not normalise are left out."""
     index: dict[str, str] = {}
     for value in sorted(values):
-        key = normalise_ip(value)
+        key = normalise(value)
         if key is not None:
             index.setdefault(key, value)
     return index
@@ -349,7 +350,8 @@ def ip_and_user_agent(facts: ReferralFacts) -> PolicyResult:
 
 def ip_only(facts: ReferralFacts) -> PolicyResult:
     """The friend and the advocate were seen at the same IP."""
-    friend, advocate = _index_ips(party_ips(facts.friend)), _index_ips(party_ips(facts.advocate))
+    friend = _index(party_ips(facts.friend), normalise_ip)
+    advocate = _index(party_ips(facts.advocate), normalise_ip)
     if not friend or not advocate:
         return _skipped(IP_ONLY)
     shared = sorted(friend.keys() & advocate.keys())
@@ -410,20 +412,11 @@ def same_phone(a: str, b: str) -> bool:
     )
 
 
-def _index_phones(values: Iterable[str]) -> dict[str, str]:
-    """Normalised number → its first raw spelling (in sorted order, for stable evidence)."""
-    index: dict[str, str] = {}
-    for value in sorted(values):
-        key = normalise_phone(value)
-        if key is not None:
-            index.setdefault(key, value)
-    return index
-
-
 def phone_number(facts: ReferralFacts) -> PolicyResult:
     """The friend's phone number (sent with the purchase, stored on the friend, or entered on
     the claim page) is the advocate's."""
-    friend, advocate = _index_phones(facts.friend.phones), _index_phones(facts.advocate.phones)
+    friend = _index(facts.friend.phones, normalise_phone)
+    advocate = _index(facts.advocate.phones, normalise_phone)
     if not friend or not advocate:
         return _skipped(PHONE_NUMBER)
     for f in sorted(friend):
