@@ -21,11 +21,10 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import BIN, bench_env, create_site, goodword, var_dir
+from common import BIN, Progress, bench_env, create_site, goodword, var_dir
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/goodword_bench_attribution"
 
@@ -126,31 +125,6 @@ def stats_per_job(before: dict, after: dict, done: int) -> dict:
     total = {k: round(sum(t[k] for t in delta.values()), 2) for k in next(iter(after.values()))}
     top = sorted(delta.items(), key=lambda kv: -(kv[1]["seq_rows"] + kv[1]["idx_rows"]))[:6]
     return {"total": total, "tables": dict(top)}
-
-
-class Progress:
-    """What the workers' log lines say: when each started, and the `done` of their `batch`
-    events (one line per batch). Following them costs the database nothing."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.done = 0
-        self.started: list[float] = []
-
-    def follow(self, stream: Any) -> None:
-        for line in stream:
-            at = line.find('{"event": ')
-            if at < 0:
-                continue
-            try:
-                event = json.loads(line[at:])
-            except ValueError:
-                continue
-            with self.lock:
-                if event.get("event") == "batch":
-                    self.done += int(event.get("done", 0))
-                elif event.get("event") == "worker_started":
-                    self.started.append(time.perf_counter())
 
 
 def backend_cpu(url: str) -> dict[int, float]:

@@ -8,11 +8,13 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -104,3 +106,28 @@ def server(env: dict[str, str], workers: int, kind: str = "granian") -> Iterator
 def var_dir() -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="goodword-bench-") as path:
         yield path
+
+
+class Progress:
+    """What the workers' log lines say: when each started, and the `done` of their `batch`
+    events (one line per batch). Following them costs the database nothing."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.done = 0
+        self.started: list[float] = []
+
+    def follow(self, stream: Any) -> None:
+        for line in stream:
+            at = line.find('{"event": ')
+            if at < 0:
+                continue
+            try:
+                event = json.loads(line[at:])
+            except ValueError:
+                continue
+            with self.lock:
+                if event.get("event") == "batch":
+                    self.done += int(event.get("done", 0))
+                elif event.get("event") == "worker_started":
+                    self.started.append(time.perf_counter())

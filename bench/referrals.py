@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (
     BIN,
     DEFAULT_DB,
+    Progress,
     bench_env,
     create_site,
     ensure_database,
@@ -255,10 +256,7 @@ def main() -> int:
             friend_res = run("friend purchase", "127.0.0.1", port, purchase_of("a"), **opts)
 
             # 2. One worker through the backlog the first phase left. Its progress comes from
-            # its own log lines (bench/attribution.py's Progress): watching it costs the
-            # database nothing.
-            from attribution import Progress
-
+            # its own log lines (common.Progress): watching it costs the database nothing.
             queued = backlog(args.database_url)
             progress = Progress()
             worker = subprocess.Popen(
