@@ -85,26 +85,27 @@ def _shared_offers(site_id: int, span: DateRange, f: Filters) -> QuerySet[Any]:
     return _offers(site_id, span, f).filter(Exists(shares))
 
 
-def _shares(site_id: int, span: DateRange, f: Filters) -> QuerySet[Any]:
-    rows = Share.objects.filter(
-        site_id=site_id, created_at__gte=span.start_at, created_at__lt=span.end_before
-    )
-    if f.sharing_channels:
-        rows = rows.filter(channel__in=f.sharing_channels)
-    if f.campaign_ids is not None:
-        rows = rows.filter(offer__campaign_id__in=f.campaign_ids)
+def _channel_rows(
+    model: type[Share] | type[Claim],
+) -> Callable[[int, DateRange, Filters], QuerySet[Any]]:
+    """The rows of `model` (shares, or friends' claims) made in the range, on the filters'
+    channels and campaigns: both carry a channel and an offer."""
+
+    def rows(site_id: int, span: DateRange, f: Filters) -> QuerySet[Any]:
+        found = model.objects.filter(
+            site_id=site_id, created_at__gte=span.start_at, created_at__lt=span.end_before
+        )
+        if f.sharing_channels:
+            found = found.filter(channel__in=f.sharing_channels)
+        if f.campaign_ids is not None:
+            found = found.filter(offer__campaign_id__in=f.campaign_ids)
+        return found
+
     return rows
 
 
-def _claims(site_id: int, span: DateRange, f: Filters) -> QuerySet[Any]:
-    rows = Claim.objects.filter(
-        site_id=site_id, created_at__gte=span.start_at, created_at__lt=span.end_before
-    )
-    if f.sharing_channels:
-        rows = rows.filter(channel__in=f.sharing_channels)
-    if f.campaign_ids is not None:
-        rows = rows.filter(offer__campaign_id__in=f.campaign_ids)
-    return rows
+_shares = _channel_rows(Share)
+_claims = _channel_rows(Claim)
 
 
 def _referrals(site_id: int, span: DateRange, f: Filters) -> QuerySet[Any]:
