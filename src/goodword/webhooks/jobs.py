@@ -199,29 +199,39 @@ _DELIVERY_FIELDS = Delivery.objects.select_related("subscription", "site").only(
 )
 
 
-def _earlier_pending(deliveries: list[Delivery]) -> dict[int, datetime | None]:
-    """For each of these deliveries that has an earlier pending one about the same subject:
-    that one's next attempt time (None when it has none). One query for the batch."""
-    if not deliveries:
-        return {}
+def _pending_by_subject(
+    deliveries: list[Delivery], **bound: int
+) -> dict[tuple[int, str | None], list[tuple[int, datetime | None]]]:
+    """The pending deliveries about the subjects of `deliveries`, oldest first, by (site,
+    subject): (id, next attempt time) each. `bound` (`id__lt` or `id__gt`) narrows the ids.
+    One query for the batch."""
     rows = (
         Delivery.objects.filter(
             site_id__in={d.site_id for d in deliveries},
             subject__in={d.subject for d in deliveries},
             status=DeliveryStatus.PENDING,
-            id__lt=max(d.pk for d in deliveries),
+            **bound,
         )
         .order_by("id")
         .values_list("id", "site_id", "subject", "next_attempt_at")
     )
-    first: dict[tuple[int, str | None], tuple[int, datetime | None]] = {}
+    pending: dict[tuple[int, str | None], list[tuple[int, datetime | None]]] = {}
     for pk, site_id, subject, next_at in rows:
-        first.setdefault((site_id, subject), (pk, next_at))
+        pending.setdefault((site_id, subject), []).append((pk, next_at))
+    return pending
+
+
+def _earlier_pending(deliveries: list[Delivery]) -> dict[int, datetime | None]:
+    """For each of these deliveries that has an earlier pending one about the same subject:
+    that one's next attempt time (None when it has none). One query for the batch."""
+    if not deliveries:
+        return {}
+    pending = _pending_by_subject(deliveries, id__lt=max(d.pk for d in deliveries))
     out: dict[int, datetime | None] = {}
     for delivery in deliveries:
-        found = first.get((delivery.site_id, delivery.subject))
-        if found is not None and found[0] < delivery.pk:
-            out[delivery.pk] = found[1]
+        found = pending.get((delivery.site_id, delivery.subject))
+        if found and found[0][0] < delivery.pk:
+            out[delivery.pk] = found[0][1]
     return out
 
 
@@ -472,22 +482,10 @@ def _wake_following(finished: list[Delivery], stamp: datetime) -> None:
     with_subject = [d for d in finished if d.subject]
     if not with_subject:
         return
-    rows = (
-        Delivery.objects.filter(
-            site_id__in={d.site_id for d in with_subject},
-            subject__in={d.subject for d in with_subject},
-            status=DeliveryStatus.PENDING,
-            id__gt=min(d.pk for d in with_subject),
-        )
-        .order_by("id")
-        .values_list("id", "site_id", "subject")
-    )
-    pending: dict[tuple[int, str | None], list[int]] = {}
-    for pk, site_id, subject in rows:
-        pending.setdefault((site_id, subject), []).append(pk)
+    pending = _pending_by_subject(with_subject, id__gt=min(d.pk for d in with_subject))
     following = set()
     for d in with_subject:
-        after = [pk for pk in pending.get((d.site_id, d.subject), []) if pk > d.pk]
+        after = [pk for pk, _ in pending.get((d.site_id, d.subject), []) if pk > d.pk]
         if after:
             following.add(after[0])
     if following:
